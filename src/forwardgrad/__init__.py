@@ -1,0 +1,33 @@
+"""forwardgrad: forward gradients, optimizers and test functions, after Belouze (2022).
+
+Submodules load on first use (``fg.objectives``, ``fg.oracles``, ...), so ``import forwardgrad``
+stays cheap and never imports JAX by itself.
+"""
+
+import importlib
+
+__version__ = "0.1.0"
+
+SUBMODULES = (
+    "benchmark",
+    "cli",
+    "descent",
+    "engines",
+    "objectives",
+    "optimizers",
+    "oracles",
+    "plotting",
+    "profiles",
+    "tangents",
+    "theory",
+)
+
+
+def __getattr__(name):
+    if name in SUBMODULES:
+        return importlib.import_module(f"forwardgrad.{name}")
+    raise AttributeError(f"module 'forwardgrad' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(SUBMODULES))

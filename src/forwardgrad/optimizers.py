@@ -1,0 +1,145 @@
+r"""First-order optimizers as pure ``(init, update)`` pairs, in the optax convention.
+
+``state = opt.init(x)``; ``step, state = opt.update(g, state)``; the caller does ``x = x + step``.
+States are immutable NamedTuples whose arrays have the shape of ``x`` (runs on the leading axes),
+so one optimizer advances a whole batch of independent runs. The updates are written against the
+array namespace of ``g``, so the same code runs in the NumPy loop and in the compiled JAX loop.
+Belouze (2022), section 3.
+"""
+
+import difflib
+import math
+from typing import Any, Callable, NamedTuple
+
+from forwardgrad.engines import namespace
+
+
+class Optimizer(NamedTuple):
+    """An optimizer: ``init(x) -> state`` and ``update(g, state) -> (step, state)``."""
+
+    init: Callable
+    update: Callable
+    name: str = ""
+
+
+class CountState(NamedTuple):
+    count: Any
+
+
+class MomentState(NamedTuple):
+    count: Any
+    mu: Any
+    nu: Any
+
+
+def _positive(value, name):
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value}")
+    return value
+
+
+def _decay(value, name):
+    value = float(value)
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must lie in [0, 1), got {value}")
+    return value
+
+
+def _count_init(x):
+    return CountState(count=namespace(x).zeros(()))
+
+
+def _moment_init(x):
+    xp = namespace(x)
+    return MomentState(count=xp.zeros(()), mu=xp.zeros_like(x), nu=xp.zeros_like(x))
+
+
+def sgd(lr):
+    r"""Stochastic gradient descent (Robbins & Monro, 1951): $\delta x = -\alpha\, g$."""
+    lr = _positive(lr, "lr")
+
+    def update(g, state):
+        return -lr * g, CountState(state.count + 1)
+
+    return Optimizer(_count_init, update, "sgd")
+
+
+def clipped_sgd(lr, clip=1.0):
+    r"""SGD on the gradient clipped coordinate-wise onto the $\ell_\infty$ ball of radius ``clip``.
+
+    $\delta x = -\alpha\,\mathrm{clip}(g, -c, c)$ (Belouze 2022, section 4.2.1): coordinates larger
+    than $c$ in magnitude are replaced by $c$ times their sign.
+    """
+    lr = _positive(lr, "lr")
+    clip = _positive(clip, "clip")
+
+    def update(g, state):
+        return -lr * namespace(g).clip(g, -clip, clip), CountState(state.count + 1)
+
+    return Optimizer(_count_init, update, "clipped_sgd")
+
+
+def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
+    r"""Adam (Kingma & Ba, 2015).
+
+    $\mu_t = \beta_1\mu_{t-1} + (1-\beta_1)g_t$, $\nu_t = \beta_2\nu_{t-1} + (1-\beta_2)g_t^2$,
+    $\delta x = -\alpha\,\hat\mu_t/(\sqrt{\hat\nu_t}+\varepsilon)$ with
+    $\hat\mu_t = \mu_t/(1-\beta_1^t)$, $\hat\nu_t = \nu_t/(1-\beta_2^t)$. The first step is
+    $-\alpha\, g/(|g|+\varepsilon) \approx -\alpha\,\mathrm{sign}(g)$. The paper writes
+    $\sqrt{\nu+\varepsilon}$; we keep Kingma & Ba's $\sqrt{\nu}+\varepsilon$.
+    """
+    lr = _positive(lr, "lr")
+    b1, b2 = _decay(b1, "b1"), _decay(b2, "b2")
+    eps = float(eps)
+
+    def update(g, state):
+        xp = namespace(g)
+        count = state.count + 1
+        mu = b1 * state.mu + (1 - b1) * g
+        nu = b2 * state.nu + (1 - b2) * g**2
+        mu_hat = mu / (1 - b1**count)
+        nu_hat = nu / (1 - b2**count)
+        return -lr * mu_hat / (xp.sqrt(nu_hat) + eps), MomentState(count, mu, nu)
+
+    return Optimizer(_moment_init, update, "adam")
+
+
+def adabelief(lr, b1=0.9, b2=0.999, eps=1e-8):
+    r"""AdaBelief (Zhuang et al., 2020, Algorithm 2).
+
+    Adam with the second moment replaced by the belief
+    $s_t = \beta_2 s_{t-1} + (1-\beta_2)(g_t-\mu_t)^2 + \varepsilon$, and
+    $\delta x = -\alpha\,\hat\mu_t/(\sqrt{\hat s_t}+\varepsilon)$. The first step is
+    $-\alpha\, g/(\sqrt{\beta_1^2 g^2 + \varepsilon/(1-\beta_2)} + \varepsilon)$.
+    """
+    lr = _positive(lr, "lr")
+    b1, b2 = _decay(b1, "b1"), _decay(b2, "b2")
+    eps = float(eps)
+
+    def update(g, state):
+        xp = namespace(g)
+        count = state.count + 1
+        mu = b1 * state.mu + (1 - b1) * g
+        nu = b2 * state.nu + (1 - b2) * (g - mu) ** 2 + eps
+        mu_hat = mu / (1 - b1**count)
+        nu_hat = nu / (1 - b2**count)
+        return -lr * mu_hat / (xp.sqrt(nu_hat) + eps), MomentState(count, mu, nu)
+
+    return Optimizer(_moment_init, update, "adabelief")
+
+
+OPTIMIZERS = {"sgd": sgd, "clipped_sgd": clipped_sgd, "adam": adam, "adabelief": adabelief}
+
+
+def get(name, **hyper):
+    """Build the optimizer registered as ``name`` with hyperparameters ``hyper`` (e.g. ``lr``)."""
+    try:
+        make = OPTIMIZERS[name]
+    except KeyError:
+        close = difflib.get_close_matches(str(name), OPTIMIZERS, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(
+            f"unknown optimizer {name!r}; valid optimizers are {', '.join(OPTIMIZERS)}.{hint}"
+        ) from None
+    return make(**hyper)

@@ -1,0 +1,128 @@
+import numpy as np
+import pytest
+
+from forwardgrad import optimizers
+
+NAMES = sorted(optimizers.OPTIMIZERS)
+LR = 0.01
+
+
+def _run(opt, g_of_x, x, steps):
+    state = opt.init(x)
+    for _ in range(steps):
+        step, state = opt.update(g_of_x(x), state)
+        x = x + step
+    return x
+
+
+def test_sgd_step():
+    g = np.array([[1.0, -2.0, 0.5]])
+    step, state = optimizers.sgd(LR).update(g, optimizers.sgd(LR).init(g))
+    np.testing.assert_allclose(step, -LR * g)
+    assert state.count == 1
+
+
+def test_clipping_clips():
+    opt = optimizers.clipped_sgd(LR, clip=1.0)
+    g = np.array([[3.0, -0.5, -7.0, 1.0]])
+    step, _ = opt.update(g, opt.init(g))
+    np.testing.assert_allclose(step, -LR * np.array([[1.0, -0.5, -1.0, 1.0]]))
+    assert np.all(np.abs(step) <= LR)
+
+
+def test_adam_first_step_is_minus_lr_sign():
+    g = np.random.default_rng(0).normal(size=(4, 6)) * 10
+    opt = optimizers.adam(LR)
+    step, _ = opt.update(g, opt.init(g))
+    np.testing.assert_allclose(step, -LR * np.sign(g), rtol=1e-6)
+
+
+def test_adabelief_first_step_closed_form():
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    g = np.random.default_rng(1).normal(size=(4, 6))
+    opt = optimizers.adabelief(LR, b1, b2, eps)
+    step, _ = opt.update(g, opt.init(g))
+    expected = -LR * g / (np.sqrt(b1**2 * g**2 + eps / (1 - b2)) + eps)
+    np.testing.assert_allclose(step, expected, rtol=1e-12)
+
+
+def test_adam_second_step_by_hand():
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    g1, g2 = np.array([[1.0, -3.0]]), np.array([[2.0, 1.0]])
+    opt = optimizers.adam(LR, b1, b2, eps)
+    _, state = opt.update(g1, opt.init(g1))
+    step, state = opt.update(g2, state)
+    m = (b1 * (1 - b1) * g1 + (1 - b1) * g2) / (1 - b1**2)
+    v = (b2 * (1 - b2) * g1**2 + (1 - b2) * g2**2) / (1 - b2**2)
+    np.testing.assert_allclose(step, -LR * m / (np.sqrt(v) + eps), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rows_are_independent_runs(name):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(5, 3))
+    grads = [rng.normal(size=(5, 3)) for _ in range(4)]
+    opt = optimizers.get(name, lr=LR)
+    state, xb = opt.init(x), x.copy()
+    for g in grads:
+        step, state = opt.update(g, state)
+        xb = xb + step
+    for r in range(5):
+        state_r, xr = opt.init(x[r : r + 1]), x[r : r + 1].copy()
+        for g in grads:
+            step, state_r = opt.update(g[r : r + 1], state_r)
+            xr = xr + step
+        np.testing.assert_allclose(xb[r : r + 1], xr, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_minimises_a_convex_quadratic(name):
+    scales = np.array([1.0, 2.0, 5.0])
+    x0 = np.random.default_rng(3).uniform(-2, 2, size=(4, 3))
+    x = _run(optimizers.get(name, lr=0.05), lambda x: 2 * scales * x, x0, 3000)
+    f0, f = np.sum(scales * x0**2, axis=-1), np.sum(scales * x**2, axis=-1)
+    assert np.all(f < 1e-3 * f0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_update_does_not_mutate(name):
+    g = np.ones((2, 3))
+    opt = optimizers.get(name, lr=LR)
+    state = opt.init(g)
+    before = [np.copy(s) for s in state]
+    opt.update(g, state)
+    for a, b in zip(before, state):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("lr", [0.0, -1.0, np.inf, np.nan])
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_learning_rate(name, lr):
+    with pytest.raises(ValueError, match="lr"):
+        optimizers.get(name, lr=lr)
+
+
+def test_bad_hyperparameters():
+    with pytest.raises(ValueError, match="b1"):
+        optimizers.adam(LR, b1=1.0)
+    with pytest.raises(ValueError, match="clip"):
+        optimizers.clipped_sgd(LR, clip=0)
+    with pytest.raises(KeyError, match="valid optimizers") as err:
+        optimizers.get("adma", lr=LR)
+    assert "adam" in str(err.value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_engines_give_the_same_steps(name):
+    jnp = pytest.importorskip("jax.numpy")
+    from forwardgrad.engines import load_jax
+
+    load_jax()
+    rng = np.random.default_rng(4)
+    grads = [rng.normal(size=(3, 4)) * 5 for _ in range(5)]
+    opt = optimizers.get(name, lr=LR)
+    sa, sj = opt.init(grads[0]), opt.init(jnp.asarray(grads[0]))
+    for g in grads:
+        step_a, sa = opt.update(g, sa)
+        step_j, sj = opt.update(jnp.asarray(g), sj)
+        np.testing.assert_allclose(np.asarray(step_j), step_a, rtol=1e-10, atol=1e-14)
