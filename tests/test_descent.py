@@ -168,3 +168,22 @@ def test_bad_input():
         descent.descend(sphere, _starts(), opt, rng=0, max_steps=5)
     with pytest.raises(ValueError, match="engine"):
         descent.descend(sphere, _starts(), opt, rng=rng, max_steps=5, engine="torch")
+
+
+@pytest.mark.parametrize("gradient,k", [("projected", 3), ("guided", 1), ("fd", 2), ("forward", 4)])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_other_estimators_descend(gradient, k, engine):
+    arms = [Arm(optimizers.adam(0.05), gradient, "rademacher", k, alpha=0.5), Arm(optimizers.adam(0.05))]
+    res = descent.descend_arms(quadratic, arms, _starts(d=5, runs=4), rng=np.random.default_rng(0),
+                               max_steps=3000, target=0.2, engine=engine)
+    assert np.all(res.status == "solved")
+    np.testing.assert_array_equal(res.oracle_calls[res.arm == 0], k * res.steps[res.arm == 0])
+
+
+def test_bad_arm_settings():
+    with pytest.raises(ValueError, match="alpha"):
+        descent.descend_arms(sphere, [Arm(optimizers.sgd(0.1), "guided", alpha=0.0)], _starts(),
+                             rng=np.random.default_rng(0), max_steps=3)
+    with pytest.raises(ValueError, match="eps"):
+        descent.descend_arms(sphere, [Arm(optimizers.sgd(0.1), "fd", eps=-1.0)], _starts(),
+                             rng=np.random.default_rng(0), max_steps=3)

@@ -112,3 +112,68 @@ def test_bad_input():
         oracles.true_gradient(rosen, 1.0)
     with pytest.raises(ValueError, match="unknown engine"):
         oracles.true_gradient(rosen, x, engine="torch")
+
+
+def _mc(estimate, n=60_000, d=6, seed=7):
+    rng = np.random.default_rng(seed)
+    x0 = rng.normal(size=d) * 0.5
+    x = np.broadcast_to(x0, (n, d))
+    _, grad = oracles.true_gradient(rosen, x0)
+    return estimate(rng, x), grad
+
+
+@pytest.mark.parametrize("k", [1, 2, 4])
+@pytest.mark.parametrize("law", ["rademacher", "gaussian"])
+def test_projected_estimate_is_unbiased(k, law):
+    g, grad = _mc(lambda rng, x: oracles.projected_estimate(rosen, x, tangents.get(law)(rng, (k,) + x.shape))[1])
+    se = g.std(axis=0) / np.sqrt(len(g))
+    assert np.all(np.abs(g.mean(axis=0) - grad) < 5 * se)
+
+
+def test_projected_with_d_tangents_is_exact():
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(3, 4))
+    _, g = oracles.projected_estimate(rosen, x, tangents.gaussian(rng, (4,) + x.shape))
+    np.testing.assert_allclose(g, 4 * oracles.true_gradient(rosen, x)[1] / 4, rtol=1e-9)
+
+
+def test_projected_k1_rademacher_is_the_forward_gradient():
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(5, 4))
+    v = tangents.rademacher(rng, x.shape)
+    np.testing.assert_allclose(oracles.projected_estimate(rosen, x, v)[1], oracles.forward_gradient(rosen, x, v)[1],
+                               rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.5, 0.1])
+def test_guided_estimate_is_unbiased(alpha):
+    def estimate(rng, x):
+        u = np.broadcast_to(np.array([1.0, -2.0, 0.0, 0.5, 1.0, 0.0]), x.shape)  # a rough guess
+        v = oracles.guided_tangent(rng, u, alpha, x.shape)
+        return oracles.guided_estimate(rosen, x, v, u, alpha)[1]
+
+    g, grad = _mc(estimate)
+    se = g.std(axis=0) / np.sqrt(len(g))
+    assert np.all(np.abs(g.mean(axis=0) - grad) < 5 * se)
+
+
+def test_guided_tangent_covariance():
+    rng = np.random.default_rng(10)
+    d, n, alpha = 4, 200_000, 0.3
+    u = np.broadcast_to(np.array([3.0, 0.0, 4.0, 0.0]), (n, d))
+    v = oracles.guided_tangent(rng, u, alpha, u.shape)
+    u_hat = np.array([0.6, 0.0, 0.8, 0.0])
+    sigma = alpha / d * np.eye(d) + (1 - alpha) * np.outer(u_hat, u_hat)
+    outer = v[:, :, None] * v[:, None, :]
+    assert np.all(np.abs(outer.mean(axis=0) - sigma) < 5 * outer.std(axis=0) / np.sqrt(n) + 1e-12)
+
+
+def test_finite_difference_bias_is_first_order():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(4, 5))
+    v = tangents.rademacher(rng, x.shape)
+    exact = oracles.forward_gradient(rosen, x, v)[1]
+    errors = [np.abs(oracles.finite_difference_estimate(rosen, x, v, eps)[1] - exact).max() for eps in (1e-2, 1e-3)]
+    assert 5 < errors[0] / errors[1] < 20  # O(eps): ten times smaller for a ten times smaller step
+    fx, _ = oracles.finite_difference_estimate(rosen, x, v, 1e-3)
+    np.testing.assert_allclose(fx, rosen(x))

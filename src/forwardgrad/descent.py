@@ -22,20 +22,39 @@ from tqdm.auto import tqdm
 
 from forwardgrad import tangents as _tangents
 from forwardgrad.engines import check_engine, load_jax, namespace
-from forwardgrad.oracles import forward_estimate, value_and_grad
+from forwardgrad.oracles import (
+    finite_difference_estimate,
+    forward_estimate,
+    guided_estimate,
+    guided_tangent,
+    projected_estimate,
+    value_and_grad,
+)
 
-GRADIENTS = ("true", "forward")
+GRADIENTS = ("true", "forward", "projected", "guided", "fd")
 STATUSES = ("running", "solved", "budget", "diverged")
 RUNNING, SOLVED, BUDGET, DIVERGED = range(4)
 
 
 class Arm(NamedTuple):
-    """One optimizer with one gradient oracle; ``k`` tangents per forward step."""
+    """One optimizer with one gradient oracle.
+
+    ``gradient`` is one of :data:`GRADIENTS`: ``"true"`` (one reverse pass), ``"forward"`` (the
+    mean of ``k`` forward gradients), ``"projected"`` (:func:`~forwardgrad.oracles.projected_estimate`
+    on ``k`` tangents), ``"guided"`` (:func:`~forwardgrad.oracles.guided_estimate` with mixing
+    ``alpha``, guided by an exponential average of past estimates with decay ``beta``: 0.9 is
+    Adam's first moment, 0 the previous estimate) or ``"fd"`` (forward differences of step
+    ``eps`` along ``k`` tangents). ``tangent`` is the law of the tangents (not used by ``"true"``
+    and ``"guided"``).
+    """
 
     optimizer: Any
     gradient: str = "true"
     tangent: Any = "rademacher"
     k: int = 1
+    eps: float = 1e-4
+    alpha: float = 0.5
+    beta: float = 0.9
 
 
 class DescentResult(NamedTuple):
@@ -70,6 +89,7 @@ class _Carry(NamedTuple):
     ladder_hits: Any
     f_traj: Any
     x_traj: Any
+    guide: Any
     key: Any
 
 
@@ -107,6 +127,12 @@ def _check_arm(arm):
         raise ValueError(f"unknown gradient {arm.gradient!r}; valid gradients are {', '.join(GRADIENTS)}")
     if int(arm.k) != arm.k or arm.k < 1:
         raise ValueError(f"k (tangents per step) must be a positive integer, got {arm.k}")
+    if not 0 < arm.alpha <= 1:
+        raise ValueError(f"alpha must lie in (0, 1], got {arm.alpha}")
+    if not 0 <= arm.beta < 1:
+        raise ValueError(f"beta must lie in [0, 1), got {arm.beta}")
+    if not (math.isfinite(arm.eps) and arm.eps > 0):
+        raise ValueError(f"eps must be a positive finite number, got {arm.eps}")
     return arm._replace(tangent=_tangents.get(arm.tangent))
 
 
@@ -134,25 +160,43 @@ def _join(xp, pieces, axis=0):
     return pieces[0] if len(pieces) == 1 else xp.concatenate(pieces, axis=axis)
 
 
+def _estimate(f, arm, x, v, guide, engine):
+    if arm.gradient == "true":
+        return value_and_grad(f, x, engine)
+    if arm.gradient == "forward":
+        return forward_estimate(f, x, v, engine)
+    if arm.gradient == "projected":
+        return projected_estimate(f, x, v, engine)
+    if arm.gradient == "guided":
+        return guided_estimate(f, x, v, guide, arm.alpha, engine)
+    return finite_difference_estimate(f, x, v, arm.eps)
+
+
 def _make_oracle(f, arms, sizes, engine):
-    """A function ``(x, rng) -> (fx, g)`` over the whole batch, in arm order."""
+    """A function ``(x, rng, guide) -> (fx, g)`` over the whole batch, in arm order.
+
+    Arms with the same oracle settings share one AD call over their stacked rows.
+    """
     edges = np.concatenate([[0], np.cumsum(sizes)])
     groups = {}
     for i, arm in enumerate(arms):
-        groups.setdefault((arm.gradient, arm.k), []).append(i)
+        groups.setdefault(arm._replace(optimizer=None, tangent=None), []).append(i)
 
-    def oracle(x, rng):
+    def oracle(x, rng, guide):
         xp = namespace(x)
         d = x.shape[-1]
         pieces = [None] * len(arms)
-        for (gradient, k), members in groups.items():
+        for arm, members in groups.items():
             xs = _join(xp, [x[edges[i] : edges[i + 1]] for i in members])
-            if gradient == "true":
-                fx, g = value_and_grad(f, xs, engine)
+            lead = (arm.k,) if arm.k > 1 else ()
+            us = None if guide is None else _join(xp, [guide[edges[i] : edges[i + 1]] for i in members])
+            if arm.gradient == "guided":
+                v = guided_tangent(rng, us, arm.alpha, lead + xs.shape)
+            elif arm.gradient == "true":
+                v = None
             else:
-                lead = (k,) if k > 1 else ()
                 v = _join(xp, [arms[i].tangent(rng, lead + (sizes[i], d)) for i in members], axis=-2)
-                fx, g = forward_estimate(f, xs, v, engine)
+            fx, g = _estimate(f, arm, xs, v, us, engine)
             start = 0
             for i in members:
                 pieces[i] = (fx[start : start + sizes[i]], g[start : start + sizes[i]])
@@ -168,11 +212,13 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
     """The lockstep step ``(carry, rng) -> carry``, written once for both engines."""
     oracle = _make_oracle(f, arms, sizes, engine)
     edges = np.concatenate([[0], np.cumsum(sizes)])
-    calls_per_step = np.repeat([arm.k for arm in arms], sizes).astype(float)
+    calls_per_step = np.repeat([1 if arm.gradient == "true" else arm.k for arm in arms], sizes).astype(float)
+    guided = any(arm.gradient == "guided" for arm in arms)
+    beta = np.repeat([arm.beta for arm in arms], sizes)[:, None]
 
     def step(c, rng):
         xp = namespace(c.x)
-        fx, g = oracle(c.x, rng)
+        fx, g = oracle(c.x, rng, c.guide)
         running = c.status == RUNNING
         fx = xp.where(running, fx, c.f_last)
         ladder_hits = c.ladder_hits
@@ -210,6 +256,7 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
             ladder_hits=ladder_hits,
             f_traj=f_traj,
             x_traj=x_traj,
+            guide=beta * c.guide + (1 - beta) * g if guided else None,
             key=c.key,
         )
 
@@ -234,6 +281,7 @@ def _initial_carry(arms, x, sizes, f0, n_ladder, record, record_x, key):
         ladder_hits=xp.full((runs, n_ladder), np.nan),
         f_traj=xp.full((len(record), runs), np.nan),
         x_traj=xp.full((len(record),) + x.shape, np.nan) if record_x else None,
+        guide=xp.zeros_like(x) if any(arm.gradient == "guided" for arm in arms) else None,
         key=key,
     )
 

@@ -15,7 +15,7 @@ import numpy as np
 from autograd.core import make_jvp as _autograd_jvp
 from autograd.core import make_vjp as _autograd_vjp
 
-from forwardgrad.engines import check_engine, load_jax
+from forwardgrad.engines import check_engine, load_jax, namespace
 
 
 def value_and_grad(f, x, engine="autograd"):
@@ -92,3 +92,73 @@ def forward_gradient(f, x, v, engine="autograd"):
         fx, g = _jitted("forward", f)(x, v)
         return np.asarray(fx), np.asarray(g)
     return forward_estimate(f, x, v)
+
+
+def projected_estimate(f, x, v, engine="autograd"):
+    r"""$g = \frac{d}{r} P \nabla f$, with $P$ the orthogonal projector onto the span of the tangents.
+
+    ``v`` has shape ``(k, *x.shape)`` (or ``x.shape`` for $k = 1$); $r \le k$ is the rank of the
+    $k$ tangents (Rademacher tangents in low dimension are often dependent). The directional
+    derivatives along an orthonormal basis of the span (from an SVD) take $k$ forward passes. For a
+    tangent law invariant under signed permutations of the coordinates (Rademacher, Gaussian,
+    sphere), $\mathbb{E}[P \mid r] = \frac{r}{d} I$, so the factor $d/r$ makes $g$ unbiased; for
+    $k = 1$ and Rademacher tangents it is the forward gradient.
+    """
+    xp = namespace(v)
+    if v.shape == x.shape:
+        v = v[None]
+    k = v.shape[0]
+    basis, singular, _ = xp.linalg.svd(xp.moveaxis(v, 0, -1), full_matrices=False)  # (..., d, k)
+    kept = singular > 1e-10 * x.shape[-1] * singular[..., :1]  # (..., k)
+    rank = kept.sum(axis=-1)
+    fx, g = forward_estimate(f, x, xp.moveaxis(basis * kept[..., None, :], -1, 0), engine)
+    return fx, (x.shape[-1] * k / rank)[..., None] * g
+
+
+def finite_difference_estimate(f, x, v, eps):
+    r"""The zeroth-order estimate $g = \frac1k\sum_j \frac{f(x+\varepsilon v_j) - f(x)}{\varepsilon} v_j$.
+
+    Forward differences along the same tangents as a forward gradient (SPSA-style; Spall 1992),
+    with no AD at all: $k + 1$ evaluations of $f$. Its bias is $O(\varepsilon)$ for smooth $f$.
+    """
+    xp = namespace(x)
+    if v.shape == x.shape:
+        v = v[None]
+    values = f(xp.concatenate([x[None], x[None] + eps * v]))  # (1 + k, ...)
+    slopes = (values[1:] - values[0]) / eps
+    return values[0], (slopes[..., None] * v).mean(axis=0)
+
+
+def _unit(u):
+    xp = namespace(u)
+    norm = xp.sqrt(xp.sum(u**2, axis=-1, keepdims=True))
+    return xp.where(norm > 0, u / xp.where(norm > 0, norm, 1.0), 0.0)
+
+
+def guided_tangent(rng, u, alpha, shape):
+    r"""Tangents $v \sim \mathcal{N}(0, \Sigma)$ with $\Sigma = \frac{\alpha}{d} I + (1-\alpha)\hat u\hat u^\top$.
+
+    ``u`` (shape ``(..., d)``) is a guess of the gradient's direction, normalised to $\hat u$ (a
+    zero guess gives the isotropic $\frac{\alpha}{d}I$); ``shape`` is ``u.shape`` or
+    ``(k, *u.shape)``. $v = \sqrt{\alpha/d}\,z + \sqrt{1-\alpha}\,\xi\,\hat u$ with independent
+    standard normal $z$ and $\xi$.
+    """
+    u_hat = _unit(u)
+    d = u.shape[-1]
+    z = rng.standard_normal(shape)
+    xi = rng.standard_normal(shape[:-1] + (1,))
+    return (alpha / d) ** 0.5 * z + (1.0 - alpha) ** 0.5 * xi * u_hat
+
+
+def guided_estimate(f, x, v, u, alpha, engine="autograd"):
+    r"""The unbiased guided estimate $g = \Sigma^{-1} v\,(v^\top\nabla f)$, averaged over tangents.
+
+    With $\Sigma = \frac{\alpha}{d}I + (1-\alpha)\hat u\hat u^\top$ (see :func:`guided_tangent`),
+    $\mathbb{E}[g] = \Sigma^{-1}\mathbb{E}[vv^\top]\nabla f = \nabla f$. By Sherman–Morrison,
+    $\Sigma^{-1}w = \frac{d}{\alpha}(w - \hat u\,\hat u^\top w) + \frac{\hat u\,\hat u^\top w}{\alpha/d + 1 - \alpha}$.
+    """
+    fx, w = forward_estimate(f, x, v, engine)
+    u_hat = _unit(u)
+    d = x.shape[-1]
+    along = (w * u_hat).sum(axis=-1, keepdims=True) * u_hat
+    return fx, (d / alpha) * (w - along) + along / (alpha / d + 1.0 - alpha)
