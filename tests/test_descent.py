@@ -187,3 +187,13 @@ def test_bad_arm_settings():
     with pytest.raises(ValueError, match="eps"):
         descent.descend_arms(sphere, [Arm(optimizers.sgd(0.1), "fd", eps=-1.0)], _starts(),
                              rng=np.random.default_rng(0), max_steps=3)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_records_after_all_runs_froze_hold_the_final_values(engine):
+    res = descent.descend(sphere, _starts(d=2), optimizers.sgd(0.1), rng=np.random.default_rng(0),
+                          max_steps=1000, target=1e-3, record=[0, 5, 900, 1000], engine=engine)
+    assert np.all(res.hit < 900)
+    np.testing.assert_array_equal(res.f_trajectory[2:], np.broadcast_to(res.f_final, (2, 6)))
+    np.testing.assert_array_equal(res.x_trajectory[3], res.x_final)
+    np.testing.assert_allclose(res.f_trajectory[0], res.f_start)

@@ -345,6 +345,10 @@ def descend_arms(
     else:
         carry, f_start = _run_autograd(f, arms, sizes, x, rng, settings, record_x, progress)
     to_np = np.asarray
+    # Records after the loop ended (every run frozen) hold the frozen values.
+    after = record[:, None] > to_np(carry.t) - 1
+    f_traj = np.where(after, to_np(carry.f_last)[None, :], to_np(carry.f_traj, dtype=float))
+    x_traj = None if carry.x_traj is None else np.where(after[..., None], to_np(carry.x)[None], to_np(carry.x_traj))
     return DescentResult(
         arm=np.repeat(np.arange(len(arms)), sizes),
         status=np.asarray(STATUSES, dtype=object)[to_np(carry.status)],
@@ -358,8 +362,8 @@ def descend_arms(
         ladder=ladder,
         ladder_hits=to_np(carry.ladder_hits, dtype=float),
         record_steps=record,
-        f_trajectory=to_np(carry.f_traj, dtype=float),
-        x_trajectory=None if carry.x_traj is None else to_np(carry.x_traj, dtype=float),
+        f_trajectory=f_traj,
+        x_trajectory=x_traj,
     )
 
 
