@@ -18,7 +18,7 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from forwardgrad import tangents as _tangents
 from forwardgrad.engines import check_engine, load_jax, namespace
