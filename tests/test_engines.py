@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
@@ -9,7 +10,11 @@ from forwardgrad import engines
 
 
 def test_namespace_of_numpy_and_jax():
-    assert engines.namespace(np.zeros(3)) is anp
+    assert engines.namespace(np.zeros(3)) is np
+    assert engines.namespace(1.0) is anp
+    seen = []
+    autograd.grad(lambda x: seen.append(engines.namespace(x)) or x.sum())(np.zeros(3))
+    assert seen == [anp]
     jax = engines.load_jax()
     assert engines.namespace(jax.numpy.zeros(3)) is jax.numpy
     seen = []

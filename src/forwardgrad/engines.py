@@ -9,6 +9,7 @@ which AD system differentiates those formulas.
 import sys
 
 import autograd.numpy as anp
+import numpy as np
 
 ENGINES = ("autograd", "jax")
 
@@ -19,7 +20,13 @@ JAX_MISSING = (
 
 
 def namespace(x):
-    """The array namespace matching ``x``: jax.numpy for JAX values, autograd.numpy otherwise."""
+    """The array namespace matching ``x``: jax.numpy for JAX values, autograd.numpy otherwise.
+
+    Plain NumPy arrays get NumPy itself: the same arithmetic without autograd's wrapper cost,
+    since autograd traces a function by passing it boxes, never plain arrays.
+    """
+    if type(x) is np.ndarray:
+        return np
     jax = sys.modules.get("jax")
     if jax is not None and isinstance(x, jax.Array):
         return jax.numpy
