@@ -9,16 +9,21 @@ import importlib
 __version__ = "0.1.0"
 
 SUBMODULES = (
+    "audit",
     "benchmark",
     "cache",
     "cli",
+    "costs",
     "descent",
     "engines",
+    "figures",
     "objectives",
+    "nets",
     "optimizers",
     "oracles",
     "plotting",
     "profiles",
+    "studies",
     "tangents",
     "theory",
 )

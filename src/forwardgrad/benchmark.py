@@ -573,7 +573,7 @@ def sweep(p, *, seed=0, engine=None, jobs=1, out=None, parallel="loky", schedule
             if _chunk_file(parts, chunk).exists():
                 done[chunk] = _read_csv(_chunk_file(parts, chunk))
     todo = [c for c in sweep_plan.chunks if c not in done]
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     per_chunk = runs_per_chunk(p)
     with tqdm(
