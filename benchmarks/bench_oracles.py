@@ -11,36 +11,20 @@ Usage: python benchmarks/bench_oracles.py [--quick]
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 
 import forwardgrad as fg
+from forwardgrad.costs import best_time as _best_time
 from forwardgrad.engines import load_jax, namespace
+
+best_time = partial(_best_time, min_time=0.05)
 
 
 def rosenbrock(x):
     xp = namespace(x)
     return xp.sum(100.0 * (x[..., 1:] - x[..., :-1] ** 2) ** 2 + (1.0 - x[..., :-1]) ** 2, axis=-1)
-
-
-def best_time(fn, repeat=5, min_time=0.05):
-    """Best wall time of one call, over ``repeat`` rounds of enough calls to last ``min_time``."""
-    fn()
-    calls = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        if time.perf_counter() - start > min_time:
-            break
-        calls *= 2
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        times.append((time.perf_counter() - start) / calls)
-    return min(times)
 
 
 def oracle_table(rng, sizes, dims):

@@ -9,7 +9,6 @@ import importlib
 __version__ = "0.1.0"
 
 SUBMODULES = (
-    "audit",
     "benchmark",
     "cache",
     "cli",
@@ -23,7 +22,6 @@ SUBMODULES = (
     "oracles",
     "plotting",
     "profiles",
-    "studies",
     "tangents",
     "theory",
 )
