@@ -38,17 +38,21 @@ nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval tests/notebooks -q
 
 # Build from scratch: the execution cache in book/_build cannot see changes in src/, so it goes too.
+# tests/execute_chapters.py executes the chapters two at a time into the build's execution cache
+# (the build alone runs them one after the other, on one of the two cores); the build renders
+# them from there, and executes any chapter the script could not.
 # -W turns warnings (broken references, missing glue keys, failing cells) into errors, -n reports
 # every missing reference, --keep-going lists all of them before failing.
 book: $(STAMP)
 	rm -rf book/_build
+	$(BIN)/python tests/execute_chapters.py --jobs 2
 	$(BIN)/jupyter-book build book -W -n --keep-going
 	@echo "The book is at $(HTML)/index.html"
 
 # Regenerate the reference notebooks after an intended change of a chapter's outputs:
 # every chapter, or only some with `make reference CHAPTERS="functions linear"`.
 reference: $(STAMP)
-	$(BIN)/python tests/reference_notebooks.py $(CHAPTERS)
+	$(BIN)/python tests/reference_notebooks.py --jobs 2 $(CHAPTERS)
 
 browser: $(STAMP) $(CHROMIUM)
 	@test -f $(HTML)/index.html || $(MAKE) --no-print-directory book

@@ -114,21 +114,38 @@ def make_reference(chapter: Path) -> Path:
     return target
 
 
+def _make_named_reference(name: str):
+    start = time.perf_counter()
+    target = make_reference(BOOK / f"{name}.md")
+    return target, time.perf_counter() - start
+
+
+def _report(result):
+    target, seconds = result
+    print(f"  wrote {target.relative_to(ROOT)} in {seconds:.1f} s", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Regenerate the reference notebooks of the book's chapters.")
     parser.add_argument("names", nargs="*", help="chapter names (book/<name>.md); default: every chapter")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="chapters executed at once; chapters that time themselves still run alone")
     args = parser.parse_args(argv)
     known = {p.stem: p for p in chapters()}
     unknown = [n for n in args.names if n not in known]
     if unknown:
         print(f"not a chapter of the book: {', '.join(unknown)} (known: {', '.join(known)})", file=sys.stderr)
         return 2
-    selected = [known[n] for n in args.names] or list(known.values())
-    for chapter in selected:
-        start = time.perf_counter()
-        print(f"executing {chapter.relative_to(ROOT)} ...", flush=True)
-        target = make_reference(chapter)
-        print(f"  wrote {target.relative_to(ROOT)} in {time.perf_counter() - start:.1f} s", flush=True)
+    selected = list(args.names) or list(known)
+    if args.jobs > 1:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from execute_chapters import run_scheduled
+
+        run_scheduled(selected, _make_named_reference, args.jobs, _report)
+    else:
+        for name in selected:
+            print(f"executing book/{name}.md ...", flush=True)
+            _report(_make_named_reference(name))
     if not args.names:
         for orphan in orphan_references():
             orphan.unlink()

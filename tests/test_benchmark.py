@@ -119,7 +119,8 @@ def test_plan_skips_unknown_minima_and_rejects_bad_grids():
     with pytest.raises(benchmark.BenchmarkError, match="d = 2, 10, 100"):
         benchmark.plan(benchmark.protocol("paper", dims=(3,)))
     for bad in (dict(starts=-1), dict(repeats=0), dict(optimizers=("adagrad",)), dict(tangent="cauchy"),
-                dict(lr=-0.1), dict(gradients=("backward",))):
+                dict(lr=-0.1), dict(gradients=("backward",)), dict(k=0), dict(eps=0.0), dict(alpha=0.0),
+                dict(alpha=1.5), dict(beta=1.0), dict(beta=-0.5)):
         with pytest.raises(benchmark.BenchmarkError):
             benchmark.protocol("paper", **bad)
     with pytest.raises(benchmark.BenchmarkError, match="unknown protocol"):

@@ -7,6 +7,7 @@ missing from references.bib, a claims-ledger row pasting a key that its chapter 
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -103,6 +104,25 @@ def test_every_citation_is_in_the_bibliography():
     assert not unknown, f"cited keys missing from references.bib: {sorted(unknown)}"
 
 
+def glued_key_patterns(source):
+    """A regular expression per `glue(...)` key in a chapter; an f-string's `{...}` matches a word."""
+    patterns = []
+    for prefix, key in re.findall(r"glue\(\s*(f?)[\"']([^\"']+)[\"']", source.read_text()):
+        parts = re.split(r"\{[^}]*\}", key) if prefix else [key]
+        patterns.append(r"\w+".join(re.escape(part) for part in parts))
+    return patterns
+
+
+def reference_glue(chapter):
+    """The names glued in the committed reference notebook of a chapter (empty set if none)."""
+    path = refs.REFERENCE_DIR / f"{chapter}.ipynb"
+    if not path.is_file():
+        return set()
+    cells = json.loads(path.read_text())["cells"]
+    return {output["metadata"]["scrapbook"]["name"] for cell in cells for output in cell.get("outputs", [])
+            if "scrapbook" in output.get("metadata", {})}
+
+
 def test_ledger_pastes_only_keys_its_chapters_glue():
     # `{glue:text}`chapter.md::key:s`` needs `glue("key", ...)` in that chapter, or the build fails.
     pasted = PASTE.findall((BOOK / "intro.md").read_text())
@@ -112,8 +132,10 @@ def test_ledger_pastes_only_keys_its_chapters_glue():
         source = BOOK / doc
         if not source.is_file():
             problems.append(f"{doc} does not exist (key {key})")
-        elif not re.search(r"glue\(\s*[\"']" + re.escape(key) + r"[\"']", source.read_text()):
+        elif not any(re.fullmatch(pattern, key) for pattern in glued_key_patterns(source)):
             problems.append(f"{doc} never glues {key!r}")
+        elif key not in reference_glue(source.stem):
+            problems.append(f"the reference notebook of {doc} has no glued {key!r} (run `make reference`)")
         elif not key.startswith(source.stem + "_"):
             problems.append(f"{key!r} does not follow the <chapter>_verdict_/<chapter>_value_ convention")
     assert not problems, "\n".join(problems)

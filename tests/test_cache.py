@@ -40,3 +40,31 @@ def test_key_depends_on_package_source(monkeypatch, tmp_path):
     monkeypatch.setattr(cache, "source_digest", lambda: "changed")
     cache.cached("demo", _count(calls), n=2, scale=1.0)
     assert calls == [2, 2]
+
+
+def _slow_square(n, marker):
+    """Append a line to `marker` (one per actual computation), wait, return n * n."""
+    import time
+
+    with open(marker, "a") as handle:
+        handle.write("computed\n")
+    time.sleep(0.5)
+    return n * n
+
+
+def _cached_square(root, marker):
+    import os
+
+    os.environ[cache.ENV] = root
+    return cache.cached("square", _slow_square, n=7, marker=marker)
+
+
+def test_concurrent_callers_compute_once(tmp_path):
+    # two processes ask for the same entry at once: the second waits for the first one's result
+    from concurrent.futures import ProcessPoolExecutor
+
+    marker = str(tmp_path / "marker.txt")
+    with ProcessPoolExecutor(2) as pool:
+        results = list(pool.map(_cached_square, [str(tmp_path / "cache")] * 2, [marker] * 2))
+    assert results == [49, 49]
+    assert open(marker).read().count("computed") == 1

@@ -42,6 +42,35 @@ def test_every_option_overrides_the_protocol(tmp_path):
     assert (table["protocol"] == "as-coded").all()
 
 
+def test_new_oracles_and_their_options_reach_every_arm(tmp_path, monkeypatch):
+    seen = []
+    descend_arms = benchmark._descent.descend_arms
+
+    def spy(f, arms, x0, **options):
+        seen.extend(arms)
+        return descend_arms(f, arms, x0, **options)
+
+    monkeypatch.setattr(benchmark._descent, "descend_arms", spy)
+    out = tmp_path / "new.csv"
+    argv = ["bench", "--functions", "sphere", "--dims", "3", "--optimizers", "sgd",
+            "--gradients", "true,projected,guided,fd", "--tangent", "gaussian", "--k", "2", "--eps", "1e-3",
+            "--alpha", "0.25", "--beta", "0.5", "--starts", "2", "--repeats", "3", "--max-steps", "6",
+            "--engine", "autograd", "--quiet", "--out", str(out)]
+    assert cli.main(argv) == 0
+    assert [(a.gradient, a.k, a.eps, a.alpha, a.beta) for a in seen] == [
+        (g, 2, 1e-3, 0.25, 0.5) for g in ("true", "projected", "guided", "fd")]
+    table = benchmark.load(out)
+    runs = table.groupby("gradient")["repeat"].size()
+    # the stochastic oracles get the protocol's repeats and tangent law; the true gradient one run
+    assert runs.to_dict() == {"true": 2, "projected": 6, "guided": 6, "fd": 6}
+    assert (table.groupby("gradient")["tangent"].first() == pd.Series(
+        {"fd": "gaussian", "guided": "gaussian", "projected": "gaussian", "true": "none"})).all()
+    stochastic = table[table["gradient"] != "true"]
+    assert (stochastic["oracle_calls"] == 2 * stochastic["steps"]).all()
+    side = json.loads(benchmark.sidecar_path(out).read_text())["protocol"]
+    assert (side["k"], side["eps"], side["alpha"], side["beta"]) == (2, 1e-3, 0.25, 0.5)
+
+
 @pytest.mark.parametrize("kind", ["performance", "data", "accuracy", "ecdf"])
 def test_profile_draws_a_figure(table_csv, tmp_path, kind):
     out = tmp_path / f"{kind}.png"
@@ -89,6 +118,14 @@ BAD_BENCH = [
     (["--protocol", "fast"], "--protocol"),
     (["--parallel", "dask"], "--scheduler"),
     (["--functions", "paper", "--dims", "3"], "d = 2, 10, 100"),
+    (["--gradients", "true,spsa"], "unknown gradient 'spsa'"),
+    (["--k", "0"], "--k"),
+    (["--k", "1.5"], "--k"),
+    (["--eps", "0"], "--eps"),
+    (["--alpha", "0"], "--alpha"),
+    (["--alpha", "1.5"], "--alpha"),
+    (["--beta", "1"], "--beta"),
+    (["--beta", "-0.1"], "--beta"),
 ]
 
 

@@ -258,6 +258,24 @@ def test_jax_jit_jvp_and_grad_agree_with_autograd(name):
     np.testing.assert_allclose(tangent, np.sum(g * v, axis=-1), rtol=1e-10, atol=1e-10 * scale)
 
 
+@pytest.mark.parametrize("zero", [False, True], ids=["no zero factor", "a zero factor"])
+def test_jax_product_derivative_is_the_product_of_the_others(zero):
+    # the JAX rule divides by the factor unless some factor is 0; both paths give prod_{j != i}
+    if not has_jax():
+        pytest.skip("JAX not installed")
+    from forwardgrad.objectives._registry import prod
+
+    jax = load_jax()
+    v = seed("prod", zero).uniform(-2.0, 2.0, (3, 6))
+    if zero:
+        v[1, 2] = 0.0
+    others = np.stack([np.prod(np.delete(v, i, axis=-1), axis=-1) for i in range(6)], axis=-1)
+    g = jax.grad(lambda z: prod(jax.numpy, z).sum())(v)
+    _, tangent = jax.jvp(lambda z: prod(jax.numpy, z), (v,), (np.ones_like(v),))
+    np.testing.assert_allclose(np.asarray(g), others, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(tangent), others.sum(axis=-1), rtol=1e-12, atol=1e-15)
+
+
 # --- golden values from independent sources ----------------------------------------------------
 
 

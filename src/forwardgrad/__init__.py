@@ -22,6 +22,7 @@ SUBMODULES = (
     "oracles",
     "plotting",
     "profiles",
+    "studies",
     "tangents",
     "theory",
 )

@@ -97,8 +97,8 @@ COLUMNS = {
     "function": "test function name",
     "dim": "dimension d",
     "optimizer": "optimizer name",
-    "gradient": "true or forward",
-    "tangent": "tangent law of a forward gradient ('none' for true gradients)",
+    "gradient": "gradient oracle: true, forward, projected, guided or fd",
+    "tangent": "tangent law of a stochastic oracle ('none' for true gradients; guided draws N(0, Sigma))",
     "start": "index of the starting point (shared by every optimizer)",
     "repeat": "index of the repeat from that start",
     "seed": "master seed; the streams derive from (seed, function, dim, role)",
@@ -125,8 +125,11 @@ class Protocol(NamedTuple):
     """Everything that defines an experiment except the master seed and the engine.
 
     ``functions`` is ``("paper",)`` for ``paper_selection(d)``, ``("all",)`` for every function
-    accepting ``d``, or explicit names. ``repeats`` counts the repeats of a forward-gradient solver
-    per start, ``true_repeats`` those of a true-gradient solver (deterministic, hence 1).
+    accepting ``d``, or explicit names. ``repeats`` counts the repeats per start of a stochastic
+    solver (every oracle but ``true``; all but ``guided`` draw their tangents from ``tangent``),
+    ``true_repeats`` those of a true-gradient solver (deterministic, hence 1). ``k`` (tangents per
+    step), ``eps`` (finite-difference step), ``alpha`` (guided mixing) and ``beta`` (decay of the
+    guide) are those of :class:`forwardgrad.descent.Arm`.
     """
 
     name: str
@@ -147,6 +150,10 @@ class Protocol(NamedTuple):
     divergence_threshold: float = 1e5
     cost: str = "art"
     at_target: str = "solved"
+    k: int = 1
+    eps: float = 1e-4
+    alpha: float = 0.5
+    beta: float = 0.9
 
 
 PROTOCOLS = {
@@ -213,6 +220,13 @@ def validate(p):
         value = float(getattr(p, field))
         if not (math.isfinite(value) and value > 0):
             raise BenchmarkError(f"{field} must be a positive number, got {value}")
+    eps, alpha, beta = float(p.eps), float(p.alpha), float(p.beta)
+    if not (math.isfinite(eps) and eps > 0):
+        raise BenchmarkError(f"eps must be a positive number, got {p.eps}")
+    if not 0 < alpha <= 1:
+        raise BenchmarkError(f"alpha must lie in (0, 1], got {p.alpha}")
+    if not 0 <= beta < 1:
+        raise BenchmarkError(f"beta must lie in [0, 1), got {p.beta}")
     if p.stop_gap > p.target_gap:
         raise BenchmarkError("stop_gap must not exceed target_gap: runs would stop before the target")
     if p.divergence not in DIVERGENCE_RULES:
@@ -232,6 +246,10 @@ def validate(p):
         max_steps=_count(p.max_steps, "max_steps"),
         lr=lr,
         ladder=tuple(int(k) for k in p.ladder),
+        k=_count(p.k, "k"),
+        eps=eps,
+        alpha=alpha,
+        beta=beta,
     )
 
 
@@ -331,12 +349,21 @@ def plan(p, objectives=None):
 
 
 def _arms(p):
-    """(optimizer, gradient, tangent, repeats) for each arm, in table order."""
+    """(optimizer, gradient, tangent, repeats) for each arm, in table order.
+
+    Every oracle but ``true`` is stochastic: it gets the protocol's tangent law and ``repeats``.
+    """
     return [
-        (opt, grad, p.tangent if grad == "forward" else "none", p.repeats if grad == "forward" else p.true_repeats)
+        (opt, grad, "none", p.true_repeats) if grad == "true" else (opt, grad, p.tangent, p.repeats)
         for opt in p.optimizers
         for grad in p.gradients
     ]
+
+
+def _arm(p, optimizer, gradient):
+    """The :class:`~forwardgrad.descent.Arm` of one (optimizer, gradient) pair of protocol ``p``."""
+    return _descent.Arm(_optimizer(optimizer, p.lr), gradient, p.tangent, k=p.k, eps=p.eps, alpha=p.alpha,
+                        beta=p.beta)
 
 
 def runs_per_chunk(p):
@@ -382,7 +409,7 @@ def run_chunk(p, chunk, *, seed, engine, objective=None):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         result = _descent.descend_arms(
             obj.f,
-            [_descent.Arm(_optimizer(opt, p.lr), grad, p.tangent) for opt, grad, _, _ in arms],
+            [_arm(p, opt, grad) for opt, grad, _, _ in arms],
             [np.repeat(x0, r, axis=0) for *_, r in arms],
             rng=np.random.default_rng(seed_sequence(seed, function, dim, "descent")),
             max_steps=p.max_steps,

@@ -7,6 +7,7 @@ computation's name, its parameters and the source of the package itself, so a ch
 recomputes; ``make book`` deletes ``book/_build`` first, so a clean build recomputes everything.
 """
 
+import fcntl
 import functools
 import hashlib
 import os
@@ -39,12 +40,16 @@ def cached(name, compute, **params):
         return compute(**params)
     key = hashlib.sha256(pickle.dumps((name, sorted(params.items()), source_digest()), protocol=4))
     path = Path(root) / f"{name}-{key.hexdigest()[:20]}.pkl"
-    if path.exists():
-        with open(path, "rb") as handle:
-            return pickle.load(handle)
-    value = compute(**params)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
-        pickle.dump(value, handle, protocol=4)
-    os.replace(handle.name, path)
+    # Chapters may execute in parallel (tests/execute_chapters.py): a second caller of the same
+    # computation waits for the first one's result instead of computing it again.
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            with open(path, "rb") as handle:
+                return pickle.load(handle)
+        value = compute(**params)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as handle:
+            pickle.dump(value, handle, protocol=4)
+        os.replace(handle.name, path)
     return value

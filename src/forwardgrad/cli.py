@@ -53,6 +53,26 @@ def _positive_float(text):
     return value
 
 
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1], got {text!r}")
+    return value
+
+
+def _decay(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
 def _name_list(text):
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     if not names:
@@ -73,10 +93,14 @@ def _parser():
     bench.add_argument("--functions", type=_name_list, help="comma-separated names, 'paper' or 'all'")
     bench.add_argument("--dims", type=_dim_list, help="comma-separated dimensions, e.g. 2,10,100")
     bench.add_argument("--optimizers", type=_name_list, help="e.g. sgd,clipped_sgd,adam,adabelief")
-    bench.add_argument("--gradients", type=_name_list, help="true,forward")
-    bench.add_argument("--tangent", help="tangent law of forward gradients (default: rademacher)")
+    bench.add_argument("--gradients", type=_name_list, help="e.g. true,forward,projected,guided,fd")
+    bench.add_argument("--tangent", help="tangent law of the stochastic oracles (default: rademacher)")
+    bench.add_argument("--k", type=_positive_int, help="tangents per step of forward, projected, guided, fd")
+    bench.add_argument("--eps", type=_positive_float, help="finite-difference step of fd (default 1e-4)")
+    bench.add_argument("--alpha", type=_fraction, help="guided: isotropic share of the covariance, in (0, 1]")
+    bench.add_argument("--beta", type=_decay, help="guided: decay of the guess's moving average, in [0, 1)")
     bench.add_argument("--starts", type=_positive_int, help="starting points per function")
-    bench.add_argument("--repeats", type=_positive_int, help="repeats of a forward-gradient solver per start")
+    bench.add_argument("--repeats", type=_positive_int, help="repeats of a stochastic solver per start")
     bench.add_argument("--max-steps", type=_positive_int, help="budget of updates per run")
     bench.add_argument("--lr", type=_positive_float, help="learning rate")
     bench.add_argument("--seed", type=_natural, default=0, help="master seed (default 0)")
@@ -115,6 +139,10 @@ def _bench(args):
         "repeats": args.repeats,
         "max_steps": args.max_steps,
         "lr": args.lr,
+        "k": args.k,
+        "eps": args.eps,
+        "alpha": args.alpha,
+        "beta": args.beta,
     }
     p = benchmark.protocol(args.protocol, **overrides)
     out = args.out or Path("results") / f"{args.protocol}.csv"

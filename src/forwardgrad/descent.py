@@ -194,6 +194,10 @@ def _make_oracle(f, arms, sizes, engine):
                 v = guided_tangent(rng, us, arm.alpha, lead + xs.shape)
             elif arm.gradient == "true":
                 v = None
+            elif all(arms[i].tangent is arms[members[0]].tangent for i in members):
+                # one draw for the whole group: on JAX every draw is a key split plus a bit
+                # generator, and these dominate the size (so the compile time) of the loop body
+                v = arms[members[0]].tangent(rng, lead + xs.shape)
             else:
                 v = _join(xp, [arms[i].tangent(rng, lead + (sizes[i], d)) for i in members], axis=-2)
             fx, g = _estimate(f, arm, xs, v, us, engine)
@@ -211,7 +215,7 @@ def _make_oracle(f, arms, sizes, engine):
 def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, divergence, record, f0):
     """The lockstep step ``(carry, rng) -> carry``, written once for both engines."""
     oracle = _make_oracle(f, arms, sizes, engine)
-    edges = np.concatenate([[0], np.cumsum(sizes)])
+    blocks = _optimizer_blocks(arms, sizes)
     calls_per_step = np.repeat([1 if arm.gradient == "true" else arm.k for arm in arms], sizes).astype(float)
     guided = any(arm.gradient == "guided" for arm in arms)
     beta = np.repeat([arm.beta for arm in arms], sizes)[:, None]
@@ -231,9 +235,7 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
         status = xp.where(solved, SOLVED, xp.where(diverged, DIVERGED, xp.where(budget, BUDGET, c.status)))
         hit = xp.where(solved, c.t, c.hit)
         moving = status == RUNNING
-        updates = [
-            arm.optimizer.update(g[edges[i] : edges[i + 1]], c.states[i]) for i, arm in enumerate(arms)
-        ]
+        updates = [opt.update(g[a:b], state) for (opt, a, b), state in zip(blocks, c.states)]
         x = c.x + _join(xp, [u[0] for u in updates])
         if bounds is not None:
             x = xp.clip(x, bounds[0], bounds[1])
@@ -263,15 +265,30 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
     return step
 
 
+def _optimizer_blocks(arms, sizes):
+    """``(optimizer, first row, end row)`` for each run of consecutive arms sharing one optimizer.
+
+    One update (and one state) per block instead of per arm: the rows are independent, so the
+    numbers are the same, and the compiled loop body is smaller.
+    """
+    blocks, start = [], 0
+    for arm, size in zip(arms, sizes):
+        if blocks and blocks[-1][0] is arm.optimizer:
+            blocks[-1][2] += size
+        else:
+            blocks.append([arm.optimizer, start, start + size])
+        start += size
+    return [tuple(b) for b in blocks]
+
+
 def _initial_carry(arms, x, sizes, f0, n_ladder, record, record_x, key):
     xp = namespace(x)
-    edges = np.concatenate([[0], np.cumsum(sizes)])
     runs = x.shape[0]
     nan = xp.full((runs,), np.nan)
     return _Carry(
         t=xp.zeros((), dtype=int),
         x=x,
-        states=tuple(arm.optimizer.init(x[edges[i] : edges[i + 1]]) for i, arm in enumerate(arms)),
+        states=tuple(opt.init(x[a:b]) for opt, a, b in _optimizer_blocks(arms, sizes)),
         status=xp.zeros((runs,), dtype=int),
         hit=nan,
         steps=xp.zeros((runs,)),

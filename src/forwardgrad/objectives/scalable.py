@@ -12,8 +12,8 @@ datasets, Simon Fraser University (sfu.ca/~ssurjano).
 import numpy as np
 
 from ._minima import michalewicz_coordinates
-from ._registry import (Correction, UnknownMinimum, objective, prod, safe_norm, safe_pow,
-                        safe_sqrt)
+from ._registry import (Correction, UnknownMinimum, objective, powers, prod, safe_norm,
+                        safe_pow, safe_sqrt)
 
 # One-dimensional optima of separable functions, found by a dense grid and Newton polishing of
 # the formulas below (tests re-derive them); the literature rounds them to 4-7 digits.
@@ -343,7 +343,7 @@ def perm_zero_d_beta(xp, x):
     """
     j = _index(x)
     i = j[:, None]
-    return xp.sum(xp.sum((j + 10.0) * (x[..., None, :] ** i - (1.0 / j) ** i), axis=-1) ** 2,
+    return xp.sum(xp.sum((j + 10.0) * (powers(xp, x, x.shape[-1]) - (1.0 / j) ** i), axis=-1) ** 2,
                   axis=-1)
 
 
@@ -369,7 +369,7 @@ def perm_d_beta(xp, x):
     """
     j = _index(x)
     i = j[:, None]
-    return xp.sum(xp.sum((j**i + 0.5) * ((x[..., None, :] / j) ** i - 1.0), axis=-1) ** 2, axis=-1)
+    return xp.sum(xp.sum((j**i + 0.5) * (powers(xp, x / j, x.shape[-1]) - 1.0), axis=-1) ** 2, axis=-1)
 
 
 @objective(

@@ -1,0 +1,560 @@
+r"""The paper's four conclusions from Figure 6, as numbers, and the audit of its protocol.
+
+Section 5.2 of Belouze (2022) reads four conclusions off its performance profiles:
+
+(a) in $d = 100$ every optimizer fed forward gradients is *almost always at least 10 times
+    slower* than the best optimizer fed true gradients;
+(b) forward-gradient optimizers are almost never the best solver: $\rho_s(1) \approx 0$;
+(c) the best true-gradient optimizer is *almost always* AdaBelief;
+(d) every optimizer converges less often as the dimension grows, the SGD-based ones most.
+
+:func:`claims` turns each into one statistic of a result table of :mod:`forwardgrad.benchmark`,
+with a cluster-bootstrap interval (functions resampled with replacement, all starts of a function
+together, since the starts of one function are not independent problems), and applies a fixed
+rule (:data:`RULES`) that says whether the numbers confirm, refine or contradict the statement.
+The audit (book chapter "Audit of the original protocol") applies the same rule to tables built
+by changing one factor of the protocol at a time: :func:`rescored` changes how runs are scored,
+:func:`substitute` splices the rows of a second sweep into a baseline, and
+:func:`measured_modality` / :func:`measured_selection` rebuild the selection of functions from
+measured rather than flagged modality.
+
+A *problem* is a (function, dim, start) triple and a *solver* an (optimizer, gradient) pair, as in
+:mod:`forwardgrad.profiles`, whose costs $t_{p,s}$ (aRT or the mean of successes, in
+evaluations, $\infty$ on failure) every statistic here starts from.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from forwardgrad import benchmark as _benchmark
+from forwardgrad import profiles as _profiles
+
+CLAIMS = {
+    "a": "in d = 100 every forward optimizer is at least 10x slower than the best true-gradient one",
+    "b": "forward optimizers are almost never the best solver: rho(1) ~ 0 in d = 100",
+    "c": "the best true-gradient optimizer is almost always AdaBelief (d = 100)",
+    "d": "every optimizer converges less often in d = 100 than in d = 2, SGD-based ones most",
+}
+
+RULES = {
+    "a": "confirmed if the least slow forward optimizer is >= 10x slower on >= 90% of the problems "
+         "some true-gradient optimizer solves; refined if on >= 50%; contradicted otherwise",
+    "b": "confirmed if the largest rho_s(1) of a forward optimizer is <= 0.05; refined if <= 0.20; "
+         "contradicted otherwise",
+    "c": "confirmed if true AdaBelief is (tied) best among true-gradient optimizers on >= 80% of "
+         "the problems one of them solves; refined if it is still the most frequent best; "
+         "contradicted otherwise",
+    "d": "two parts: every solver's run success rate drops from d = 2 to d = 100 (on the functions "
+         "present in both), and the SGD-based solvers drop more on average than the adaptive ones; "
+         "confirmed if both hold, refined if one holds, contradicted if neither",
+}
+"""Verdict rules, applied to the point estimates. With bootstrap intervals, "confirmed" also needs
+the unfavourable end of each interval (the lower end for (a), (c) and (d), the upper end for (b))
+to pass the confirming test, else the verdict is "refined": a claim is confirmed only when the
+sampling error of the benchmark cannot undo it."""
+
+LEVELS = ("confirmed", "refined", "contradicted")
+AUDIT_WORDS = {"confirmed": "survives", "refined": "weakens", "contradicted": "reverses"}
+
+SGD_BASED = ("sgd", "clipped_sgd")
+BEST_TRUE = "adabelief (true)"
+SLOWDOWN = 10.0
+
+# what the paper protocol, as registered, decides for each scoring rule
+_AT_TARGET_PROTOCOL = {"solved": "paper", "failure": "as-coded"}
+
+
+def run(protocol="paper", *, seed=0, jobs=1, engine=None, originals=(), **overrides):
+    """Sweep the registered ``protocol`` with ``overrides``: ``(table, timing)``.
+
+    A thin wrapper of :func:`forwardgrad.benchmark.sweep` (no progress bar) whose arguments are
+    plain values, so that :func:`forwardgrad.cache.cached` can key on them. ``originals`` names
+    functions to sweep in their original definitions (:func:`forwardgrad.objectives.original`);
+    their rows are called ``<name>_original`` (see :func:`substitute` to splice them into a
+    baseline). ``timing`` is the sweep's timing record (``table.attrs["timing"]``).
+    """
+    from forwardgrad import objectives
+
+    custom = None
+    if originals:
+        custom = {f"{n}_original": objectives.original(n) for n in originals}
+        overrides["functions"] = tuple(custom)
+    p = _benchmark.protocol(protocol, **overrides)
+    table = _benchmark.sweep(p, seed=seed, engine=engine, jobs=jobs, objectives=custom, progress=False)
+    timing = dict(table.attrs.get("timing", {}))
+    table.attrs.clear()
+    return table, timing
+
+
+def paper_table(*, seed=0, jobs=2, engine=None):
+    """The full-scale ``paper`` sweep as ``(table, timing)``, memoised by
+    :func:`forwardgrad.cache.cached` (under ``$FORWARDGRAD_CACHE``, i.e. once per book build):
+    the benchmark and audit chapters share it."""
+    from forwardgrad import cache
+
+    return cache.cached("paper-sweep", run, protocol="paper", seed=seed, jobs=jobs, engine=engine)
+
+
+def chunk_times(timing):
+    """The chunks of a sweep's timing record as a DataFrame (function, dim, wall, cpu), the most
+    expensive (in CPU seconds) first."""
+    chunks = timing.get("chunks", [])
+    if isinstance(chunks, dict):  # {"<function>-d<dim>": {"wall": ..., "cpu": ...}}
+        chunks = [{"function": k.rsplit("-d", 1)[0], "dim": int(k.rsplit("-d", 1)[1]), **v}
+                  for k, v in chunks.items()]
+    frame = pd.DataFrame(list(chunks), columns=["function", "dim", "wall", "cpu"])
+    return frame.sort_values("cpu", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def as_coded(table):
+    """The ``as-coded`` table derived from a ``paper`` table, without running anything again.
+
+    The two protocols run the same trajectories (same starts, same random streams) and differ
+    in three rules. Two are scoring rules, which the ``protocol`` label switches. The third is
+    the absolute divergence rule $f(x_k) - \\text{target} > 10^5$, checked from step 0. At step 0
+    it is decided by ``f_start`` alone: such runs become ``diverged`` after 0 steps, having
+    reached nothing. After step 0 the derivation keeps the paper run. That is exact whenever no
+    paper run rises more than $10^5$ above the target and then recovers. The book checks this
+    against a real ``as-coded`` sweep: the runs that differ are ones that diverge under both
+    rules, only at different steps, and the mean of successes never looks at their cost.
+    """
+    p = _benchmark.PROTOCOLS["as-coded"]
+    out = table.copy()
+    f_start = out["f_start"].to_numpy(dtype=float)
+    dead = ~np.isfinite(f_start) | (f_start - out["target"].to_numpy(dtype=float) > p.divergence_threshold)
+    out.loc[dead, "status"] = "diverged"
+    out.loc[dead, ["steps", "oracle_calls"]] = 0.0
+    out.loc[dead, ["hit", *_benchmark.RUNG_COLUMNS]] = np.nan
+    out.loc[dead, "f_best"] = out.loc[dead, "f_start"]
+    out.loc[dead, "f_final"] = out.loc[dead, "f_start"]
+    hit = out["hit"].to_numpy(dtype=float)
+    out["success"] = np.isfinite(hit) & (hit > 0)
+    out["protocol"] = p.name
+    return out
+
+
+def rescored(table, *, at_target):
+    """The same runs scored with another rule for a start already at the target.
+
+    ``at_target="solved"`` (the ``paper`` rule: such a start costs one evaluation) or
+    ``"failure"`` (the original code's 0/0). :mod:`forwardgrad.profiles` reads the rule from the
+    table's ``protocol`` column, so the table is relabelled with the registered protocol that
+    has that rule; the runs themselves are untouched. Pair it with ``cost=...`` in
+    :func:`problem_costs` to change one scoring factor at a time.
+    """
+    if at_target not in _AT_TARGET_PROTOCOL:
+        raise ValueError(f"at_target must be one of {', '.join(_AT_TARGET_PROTOCOL)}, got {at_target!r}")
+    out = table.copy()
+    out["protocol"] = _AT_TARGET_PROTOCOL[at_target]
+    return out
+
+
+def problem_costs(table, *, cost=None, dims=None):
+    """$t_{p,s}$ of every problem and solver (rows: function, dim, start; columns: solvers).
+
+    ``cost`` is ``"art"`` or ``"mean_of_successes"`` (default: the protocol's), ``dims`` keeps
+    some dimensions only.
+    """
+    if dims is not None:
+        table = table[table["dim"].isin(list(dims))]
+    return _profiles.problem_costs(table, cost=cost)
+
+
+def _true_and_forward(costs):
+    true = [c for c in costs.columns if c.endswith("(true)")]
+    forward = [c for c in costs.columns if "(forward" in c]
+    if not true or not forward:
+        raise ValueError("the claims compare true-gradient and forward-gradient solvers: need both")
+    return true, forward
+
+
+def _cluster_weights(functions, n_boot, rng):
+    """Bootstrap weights ``(n_boot, P)``: functions drawn with replacement, each problem weighted
+    by how often its function was drawn. Row 0 of the result is the data itself (all ones)."""
+    names, index = np.unique(np.asarray(functions), return_inverse=True)
+    ones = np.ones((1, len(index)))
+    if not n_boot:
+        return ones
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError("bootstrap intervals need rng=numpy.random.default_rng(seed)")
+    counts = rng.multinomial(len(names), np.full(len(names), 1.0 / len(names)), size=int(n_boot))
+    return np.vstack([ones, counts[:, index]])
+
+
+def _weighted_share(indicator, eligible, weights):
+    """``sum(w * indicator * eligible) / sum(w * eligible)`` per weight row (NaN if empty)."""
+    num = weights @ (indicator & eligible).astype(float)
+    den = weights @ eligible.astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def slowdown(costs, factor=SLOWDOWN):
+    r"""Per forward solver: how it compares with the best true-gradient solver, problem by problem.
+
+    On the problems some true-gradient solver solves ($b_p = \min_{s\ \mathrm{true}} t_{p,s} <
+    \infty$): ``share_slow``, the fraction with $t_{p,s} \ge$ ``factor`` $b_p$ (a failure counts);
+    ``solved``, the fraction it solves at all; ``share_close``, the fraction it solves within the
+    factor; ``median_ratio``, the median of $t_{p,s}/b_p$ over the problems it solves.
+    """
+    true, forward = _true_and_forward(costs)
+    best = costs[true].min(axis=1)
+    eligible = np.isfinite(best)
+    rows = {}
+    for solver in forward:
+        t = costs.loc[eligible, solver]
+        ratio = t / best[eligible]
+        finite = np.isfinite(ratio)
+        rows[solver] = {
+            "problems": int(eligible.sum()),
+            "share_slow": float((ratio >= factor).mean()) if eligible.any() else math.nan,
+            "solved": float(finite.mean()) if eligible.any() else math.nan,
+            "share_close": float((ratio < factor).mean()) if eligible.any() else math.nan,
+            "median_ratio": float(ratio[finite].median()) if finite.any() else math.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def best_true_share(costs):
+    """Per true-gradient solver: the fraction of the problems some true solver solves on which it
+    is (tied) best among the true-gradient solvers."""
+    true, _ = _true_and_forward(costs)
+    t = costs[true]
+    best = t.min(axis=1)
+    eligible = np.isfinite(best)
+    winners = t[eligible].eq(best[eligible], axis=0)
+    return winners.mean().rename("share_best")
+
+
+def rho_at(costs, tau=1.0):
+    r"""$\rho_s(\tau)$ of every solver (the performance profile at one ratio)."""
+    r = _profiles.performance_ratios(costs)
+    return (r <= tau).mean().rename(f"rho({tau:g})")
+
+
+def success_rates(table, *, common=False, level="run"):
+    """Success rates per dimension (rows) and solver (columns).
+
+    ``level="run"``: the fraction of runs that reached the target (under the table's protocol
+    rule); ``"problem"``: the fraction of problems with a finite cost, i.e. $\\rho_s(\\infty)$.
+    ``common=True`` keeps only the functions present in every dimension of the table.
+    """
+    if common:
+        table = table[table["function"].isin(common_functions(table))]
+    if level == "problem":
+        return pd.DataFrame({d: np.isfinite(_profiles.problem_costs(part)).mean()
+                             for d, part in table.groupby("dim")}).T.rename_axis("dim")
+    if level != "run":
+        raise ValueError(f"level must be 'run' or 'problem', got {level!r}")
+    outcomes = _profiles.run_outcomes(table)
+    outcomes["dim"] = table["dim"].to_numpy()
+    solvers = _profiles._solver_order(table, outcomes["solver"])
+    rate = outcomes.groupby(["dim", "solver"])["success"].mean().unstack("solver")
+    return rate.reindex(columns=solvers)
+
+
+def common_functions(table):
+    """The functions run in every dimension of the table, sorted."""
+    per_dim = table.groupby("dim")["function"].agg(lambda s: set(s))
+    return sorted(set.intersection(*per_dim))
+
+
+def _level(value, confirm, refine, higher=True):
+    if not np.isfinite(value):
+        return "contradicted"
+    if higher:
+        return "confirmed" if value >= confirm else "refined" if value >= refine else "contradicted"
+    return "confirmed" if value <= confirm else "refined" if value <= refine else "contradicted"
+
+
+def _claim_a(costs, weights):
+    true, forward = _true_and_forward(costs)
+    t = costs.to_numpy(dtype=float)
+    cols = list(costs.columns)
+    best = t[:, [cols.index(c) for c in true]].min(axis=1)
+    eligible = np.isfinite(best)
+    shares = np.stack([
+        _weighted_share(t[:, cols.index(s)] >= SLOWDOWN * best, eligible, weights) for s in forward
+    ])  # (forward solvers, B + 1)
+    which = int(np.nanargmin(shares[:, 0])) if np.isfinite(shares[:, 0]).any() else 0
+    return np.nanmin(shares, axis=0), forward[which]
+
+
+def _claim_b(costs, weights):
+    _, forward = _true_and_forward(costs)
+    r = _profiles.performance_ratios(costs)
+    at_one = (r[forward] <= 1.0).to_numpy()
+    everywhere = np.ones(len(r), bool)
+    values = np.stack([_weighted_share(at_one[:, i], everywhere, weights) for i in range(len(forward))])
+    return np.nanmax(values, axis=0), forward[int(np.nanargmax(values[:, 0]))]
+
+
+def _claim_c(costs, weights):
+    true, _ = _true_and_forward(costs)
+    if BEST_TRUE not in true:
+        raise ValueError(f"claim (c) needs the solver {BEST_TRUE!r}")
+    t = costs[true].to_numpy(dtype=float)
+    best = t.min(axis=1)
+    eligible = np.isfinite(best)
+    wins = np.stack([_weighted_share(t[:, i] == best, eligible, weights) for i in range(len(true))])
+    share = wins[true.index(BEST_TRUE)]
+    plurality = share >= np.nanmax(wins, axis=0)
+    return share, plurality, true[int(np.nanargmax(wins[:, 0]))]
+
+
+def _claim_d(table, n_boot, rng, low, high):
+    """Success-rate drops from ``low`` to ``high`` per solver, with function-cluster bootstrap."""
+    table = table[table["dim"].isin([low, high]) & table["function"].isin(common_functions(
+        table[table["dim"].isin([low, high])]))]
+    outcomes = _profiles.run_outcomes(table)
+    outcomes["dim"] = table["dim"].to_numpy()
+    solvers = _profiles._solver_order(table, outcomes["solver"])
+    # per (function, dim, solver): successes and runs; the bootstrap weighs functions
+    grouped = outcomes.groupby(["function", "dim", "solver"])["success"].agg(["sum", "count"])
+    functions = sorted(outcomes["function"].unique())
+    weights = _cluster_weights(functions, n_boot, rng)  # (B + 1, F)
+
+    def rate(d):
+        part = grouped.xs(d, level="dim")
+        succ = part["sum"].unstack("solver").reindex(index=functions, columns=solvers).to_numpy(float)
+        runs = part["count"].unstack("solver").reindex(index=functions, columns=solvers).to_numpy(float)
+        return (weights @ succ) / (weights @ runs)  # (B + 1, S)
+
+    drop = rate(low) - rate(high)
+    sgd = np.array([s.split(" (")[0] in SGD_BASED for s in solvers])
+    gap = drop[:, sgd].mean(axis=1) - drop[:, ~sgd].mean(axis=1)
+    every = (drop > 0).all(axis=1)
+    return drop, gap, every, solvers
+
+
+def claims(table, *, cost=None, n_boot=0, rng=None, level=0.95, high=100, low=2):
+    """The four conclusions of section 5.2 tested on a result table, one row per claim.
+
+    Columns: ``value`` (the statistic, see :data:`RULES`), ``lower``/``upper`` (cluster-bootstrap
+    quantiles at ``level`` over ``n_boot`` resamples of the functions; NaN without bootstrap),
+    ``verdict`` (confirmed, refined, contradicted), ``text`` (the value as a short string),
+    ``detail`` (the solver that decides it). ``cost`` overrides the protocol's cost rule.
+    For (d) the value is the mean drop of the SGD-based solvers minus that of the adaptive ones
+    (in success-rate points, positive: SGD drops more); ``detail`` counts the solvers that drop.
+    """
+    with warnings.catch_warnings():
+        # a resample may hold no eligible problem at all: its statistic is NaN and is dropped
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _claims(table, cost, n_boot, rng, level, high, low)
+
+
+def _claims(table, cost, n_boot, rng, level, high, low):
+    costs = problem_costs(table, cost=cost, dims=[high])
+    weights = _cluster_weights(costs.index.get_level_values("function"), n_boot, rng)
+    alpha = (1 - level) / 2
+
+    def interval(values):
+        boot = values[1:][np.isfinite(values[1:])]
+        if not boot.size:
+            return math.nan, math.nan
+        return float(np.quantile(boot, alpha)), float(np.quantile(boot, 1 - alpha))
+
+    def verdict(value, bounds, confirm, refine, higher=True):
+        point = _level(value, confirm, refine, higher)
+        worst = bounds[0] if higher else bounds[1]
+        if point == "confirmed" and np.isfinite(worst) and _level(worst, confirm, refine, higher) != "confirmed":
+            return "refined"
+        return point
+
+    rows = {}
+    a, slowest = _claim_a(costs, weights)
+    bounds = interval(a)
+    rows["a"] = dict(value=float(a[0]), lower=bounds[0], upper=bounds[1], verdict=verdict(a[0], bounds, 0.9, 0.5),
+                     text=f"{a[0]:.0%}", detail=f"least slow: {slowest}")
+    b, top = _claim_b(costs, weights)
+    bounds = interval(b)
+    rows["b"] = dict(value=float(b[0]), lower=bounds[0], upper=bounds[1],
+                     verdict=verdict(b[0], bounds, 0.05, 0.20, higher=False), text=f"{b[0]:.2f}",
+                     detail=f"largest: {top}")
+    c, plurality, winner = _claim_c(costs, weights)
+    bounds = interval(c)
+    verdict_c = verdict(c[0], bounds, 0.8, 0.0)
+    if verdict_c != "confirmed":
+        verdict_c = "refined" if plurality[0] else "contradicted"
+    rows["c"] = dict(value=float(c[0]), lower=bounds[0], upper=bounds[1], verdict=verdict_c, text=f"{c[0]:.0%}",
+                     detail=f"most often best: {winner}")
+    drop, gap, every, solvers = _claim_d(table, n_boot, rng, low, high)
+    bounds = interval(gap)
+    held = [bool(every[0]), bool(gap[0] > 0)]
+    if n_boot:
+        robust = [interval(drop.min(axis=1))[0] > 0, bounds[0] > 0]
+    else:
+        robust = held
+    verdict_d = ("confirmed" if all(held) and all(robust) else "refined" if any(held) else "contradicted")
+    rows["d"] = dict(value=float(gap[0]), lower=bounds[0], upper=bounds[1], verdict=verdict_d,
+                     text=f"{100 * gap[0]:+.0f} pts", detail=f"{int((drop[0] > 0).sum())}/{len(solvers)} solvers drop")
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "claim"
+    return out[["value", "lower", "upper", "verdict", "text", "detail"]]
+
+
+def dimension_drop(table, low=2, high=100):
+    """Per solver: run success rate in ``low`` and ``high`` on the functions present in both, and
+    the drop (a DataFrame indexed by solver)."""
+    drop, _, _, solvers = _claim_d(table, 0, None, low, high)
+    part = table[table["dim"].isin([low, high])]
+    rates = success_rates(part[part["function"].isin(common_functions(part))])
+    out = pd.DataFrame({f"d = {low}": rates.loc[low], f"d = {high}": rates.loc[high]})
+    out["drop"] = drop[0]
+    return out.reindex(solvers)
+
+
+def profile_gap(a, b):
+    """The largest vertical distance between two step profiles of the same kind, per solver:
+    $\\sup_x |a_s(x) - b_s(x)|$ over the union of their breakpoints (solvers present in both)."""
+    x = a.attrs["x"]
+    gaps = {}
+    for solver in a["solver"].unique():
+        if solver not in set(b["solver"]):
+            continue
+        grid = np.union1d(a.loc[a["solver"] == solver, x], b.loc[b["solver"] == solver, x])
+        gaps[solver] = float(np.max(np.abs(_profiles.evaluate(a, solver, grid) - _profiles.evaluate(b, solver, grid))))
+    return pd.Series(gaps, name="gap")
+
+
+def substitute(base, variant, *, rename=None):
+    """``base`` with the rows of ``variant`` in place of the base rows with the same keys.
+
+    Keys are (function, dim, optimizer, gradient): a variant that ran only the forward arms
+    replaces only those. ``rename`` maps the variant's function names to the base's (e.g.
+    ``{"brown_original": "brown"}``). The variant's protocol label is set to the base's, so the
+    result is scored with the base's rules.
+    """
+    variant = variant.copy()
+    if rename:
+        variant["function"] = variant["function"].replace(rename)
+    variant["protocol"] = base["protocol"].iloc[0]
+    keys = ["function", "dim", "optimizer", "gradient"]
+    replaced = base.set_index(keys).index.isin(variant.set_index(keys).index)
+    out = pd.concat([base[~replaced], variant[base.columns]], ignore_index=True)
+    order = {(f, d): i for i, (f, d) in enumerate(base[["function", "dim"]].drop_duplicates().itertuples(index=False))}
+    rank = out[["function", "dim"]].apply(tuple, axis=1).map(order).fillna(len(order))
+    return out.assign(_rank=rank).sort_values(["_rank"], kind="stable").drop(columns="_rank").reset_index(drop=True)
+
+
+def single_runs(table, repeat):
+    """The table an experiment with ONE run per (start, solver) would have produced: repeat
+    ``repeat`` of every forward-gradient solver, and the (deterministic) true-gradient runs."""
+    keep = (table["gradient"] != "forward") | (table["repeat"] == repeat)
+    return table[keep].reset_index(drop=True)
+
+
+def measured_modality(names, dims, *, starts=20, seed=0, carry=None):
+    """Count distinct local minima of each function in each dimension (multi-start Newton).
+
+    Returns a DataFrame with columns function, dim, flagged (the original ``multimodal`` flag),
+    minima (the number of distinct minima :func:`forwardgrad.objectives.find_local_minima`
+    reaches from ``starts`` starts, seeded by (seed, function, dim)), lowest (the lowest value
+    found), f_star (the known minimum, NaN if unknown), found (the lowest value is at most
+    $f^\\star + 0.1$, the benchmark's target: the search reached the global minimum), modality
+    (``"multimodal"`` when ``minima > 1``; ``"unimodal"`` when the one minimum found is the global
+    one; ``"undetermined"`` when every search ended in one place that is not the global minimum,
+    on a plateau or before converging) and source (``"measured"``, or for a dimension in
+    ``carry``, a dict ``{d: d_measured}``, the dimension the count comes from). Functions that do
+    not accept a dimension are left out of it.
+    """
+    from forwardgrad import objectives
+
+    carry = dict(carry or {})
+    rows, found = [], {}
+    for d in dims:
+        source = carry.get(d, d)
+        for name in names:
+            obj = objectives.get(name)
+            if not obj.accepts(d) or not obj.accepts(source):
+                continue
+            if (name, source) not in found:
+                rng = np.random.default_rng(_benchmark.seed_sequence(seed, name, source, "modality"))
+                found[name, source] = objectives.find_local_minima(name, source, starts=starts, rng=rng)[1]
+            values = found[name, source]
+            try:
+                f_star = objectives.get(name).minimum(source)[1]
+            except objectives.UnknownMinimum:
+                f_star = math.nan
+            lowest = float(np.min(values)) if len(values) else math.nan
+            reached = bool(lowest <= f_star + _benchmark.PROTOCOLS["paper"].target_gap)
+            rows.append({"function": name, "dim": d, "flagged": "multimodal" in obj.tags,
+                         "minima": len(values), "lowest": lowest, "f_star": f_star, "found": reached,
+                         "modality": ("multimodal" if len(values) > 1 else
+                                      "unimodal" if reached else "undetermined"),
+                         "source": "measured" if source == d else f"d = {source}"})
+    return pd.DataFrame(rows)
+
+
+def measured_selection(modality, d):
+    """The functions of dimension ``d`` measured unimodal (one local minimum found, and it is the
+    global one), sorted."""
+    part = modality[(modality["dim"] == d) & (modality["modality"] == "unimodal")]
+    return sorted(part["function"])
+
+
+def selection_changes(modality, dims):
+    """Per dimension, the functions the measured selection drops from, and adds to, the paper's."""
+    from forwardgrad import objectives
+
+    rows = []
+    for d in dims:
+        flagged = set(objectives.paper_selection(d))
+        measured = set(measured_selection(modality, d))
+        for name in sorted(flagged | measured):
+            if (name in flagged) != (name in measured):
+                rows.append({"dim": d, "function": name, "change": "dropped" if name in flagged else "added"})
+    return pd.DataFrame(rows, columns=["dim", "function", "change"])
+
+
+def summarize_draws(frames):
+    """Combine :func:`claims` of several equally likely experiments (e.g. one per single-run draw).
+
+    Per claim: ``value`` the median of the values, ``lower``/``upper`` their minimum and maximum,
+    ``verdict`` the most common verdict (a tie goes to the weaker one), ``text`` the range of
+    the values (one value when all agree) and ``detail`` how many draws gave each verdict.
+    """
+    stacked = pd.concat(frames, keys=range(len(frames)), names=["draw"])
+    rows = {}
+    for claim, part in stacked.groupby(level="claim", sort=False):
+        counts = part["verdict"].value_counts()
+        top = counts.max()
+        verdict = [v for v in reversed(LEVELS) if counts.get(v, 0) == top][0]
+        texts = part["text"].tolist()
+        low, high = part["value"].idxmin(), part["value"].idxmax()
+        rows[claim] = dict(value=float(part["value"].median()), lower=float(part["value"].min()),
+                           upper=float(part["value"].max()), verdict=verdict,
+                           text=(texts[0] if len(set(texts)) == 1 else
+                                 texts[part.index.get_loc(low)] + " to " + texts[part.index.get_loc(high)]),
+                           detail=", ".join(f"{v} {counts.get(v, 0)}/{len(frames)}" for v in LEVELS if counts.get(v, 0)))
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "claim"
+    return out[["value", "lower", "upper", "verdict", "text", "detail"]]
+
+
+def claims_table(variants, **options):
+    """:func:`claims` for each of ``variants``: a DataFrame with one row per (variant, claim).
+
+    ``variants`` maps a label to a result table, a ``(table, cost)`` pair, or a frame that
+    :func:`claims` (or :func:`summarize_draws`) already computed. ``options`` go to :func:`claims`.
+    """
+    frames = []
+    for label, item in variants.items():
+        if isinstance(item, pd.DataFrame) and "verdict" in item.columns:  # already a claims frame
+            frame = item.reset_index()
+        else:
+            table, cost = item if isinstance(item, tuple) else (item, None)
+            frame = claims(table, cost=cost, **options).reset_index()
+        frame.insert(0, "variant", label)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def verdict_grid(table, words=AUDIT_WORDS):
+    """Pivot a :func:`claims_table` into variants x claims, each cell ``"<word> (<value>)"``."""
+    cell = table["verdict"].map(words) + " (" + table["text"] + ")"
+    grid = table.assign(cell=cell).pivot(index="variant", columns="claim", values="cell")
+    return grid.reindex(index=list(dict.fromkeys(table["variant"])))
