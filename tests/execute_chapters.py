@@ -58,16 +58,28 @@ def run_scheduled(names, work, jobs, done):
     """``done(work(name))`` for every chapter name, ``work`` in worker processes and ``done`` here.
 
     The chapters not in TIMED run on ``jobs`` workers, the longest first; then those in TIMED run
-    one at a time. Returns the values of ``done`` in completion order.
+    one at a time. Returns the values of ``done`` in completion order (None for a chapter whose
+    ``work`` raised).
     """
     shared = sorted((n for n in names if n not in TIMED),
                     key=lambda n: LONGEST.index(n) if n in LONGEST else len(LONGEST))
     alone = [n for n in names if n in TIMED]
     print(f"executing {len(shared)} chapters on {jobs} workers, then {len(alone)} alone", flush=True)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(work, n) for n in shared]
-        values = [done(future.result()) for future in as_completed(futures)]
-    return values + [done(work(n)) for n in alone]
+        futures = {pool.submit(work, n): n for n in shared}
+        values = [_finish(futures[future], future.result, done) for future in as_completed(futures)]
+    return values + [_finish(n, lambda n=n: work(n), done) for n in alone]
+
+
+def _finish(name, result, done):
+    """``done(result())``, or None after printing why ``result()`` raised: one failing chapter
+    does not stop the others."""
+    try:
+        value = result()
+    except Exception as err:  # a failing cell, a dead kernel: reported, and the run goes on
+        print(f"  {name}: FAILED: {type(err).__name__}: {str(err).strip().splitlines()[-1][:300]}", flush=True)
+        return None
+    return done(value)
 
 
 def read(name: str):
@@ -120,7 +132,7 @@ def main() -> int:
     names = toc_chapters()
     started = time.perf_counter()
     stored = run_scheduled(names, execute, args.jobs, lambda result: store(cache, *result))
-    failed = len(names) - sum(stored)
+    failed = len(names) - sum(bool(s) for s in stored)
     print(f"executed {len(names)} chapters in {time.perf_counter() - started:.0f} s"
           + (f"; {failed} failed" if failed else ""), flush=True)
     return 0

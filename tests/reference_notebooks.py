@@ -123,6 +123,7 @@ def _make_named_reference(name: str):
 def _report(result):
     target, seconds = result
     print(f"  wrote {target.relative_to(ROOT)} in {seconds:.1f} s", flush=True)
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from execute_chapters import run_scheduled
 
-        run_scheduled(selected, _make_named_reference, args.jobs, _report)
+        if not all(run_scheduled(selected, _make_named_reference, args.jobs, _report)):
+            return 1
     else:
         for name in selected:
             print(f"executing book/{name}.md ...", flush=True)
