@@ -61,10 +61,13 @@ def _cached_square(root, marker):
 
 def test_concurrent_callers_compute_once(tmp_path):
     # two processes ask for the same entry at once: the second waits for the first one's result
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     marker = str(tmp_path / "marker.txt")
-    with ProcessPoolExecutor(2) as pool:
+    # spawn, not fork: other tests may have started JAX's threads in this process
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         results = list(pool.map(_cached_square, [str(tmp_path / "cache")] * 2, [marker] * 2))
     assert results == [49, 49]
-    assert open(marker).read().count("computed") == 1
+    with open(marker) as handle:
+        assert handle.read().count("computed") == 1
