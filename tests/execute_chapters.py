@@ -22,12 +22,9 @@ import argparse
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
 
 import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
-BOOK = ROOT / "book"
+from reference_notebooks import BOOK, is_chapter, toc_files
 TIMEOUT = 1200  # seconds per cell, as execute.timeout in book/_config.yml
 
 # Chapters that measure wall-clock time: run alone, after the others.
@@ -39,21 +36,8 @@ LONGEST = ("benchmark", "audit", "multi_tangent", "guided", "trajectories")
 
 
 def toc_chapters() -> list[str]:
-    """The chapter names that book/_toc.yml lists, in book order, that are executable notebooks."""
-
-    def files(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                yield node["file"]
-            for value in node.values():
-                yield from files(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from files(item)
-
-    toc = yaml.safe_load((BOOK / "_toc.yml").read_text(encoding="utf-8"))
-    names = [toc["root"], *files(toc.get("parts", []))]
-    return [n for n in names if (BOOK / f"{n}.md").exists() and "kernelspec:" in (BOOK / f"{n}.md").read_text()]
+    """The chapters that book/_toc.yml lists, in book order (pages that are not notebooks left out)."""
+    return [n for n in toc_files() if (BOOK / f"{n}.md").exists() and is_chapter(BOOK / f"{n}.md")]
 
 
 def run_scheduled(names, work, jobs, done):

@@ -45,6 +45,27 @@ def is_chapter(path: Path) -> bool:
     return bool(match) and "kernelspec:" in match.group(1) and "jupytext:" in match.group(1)
 
 
+def toc_files() -> list[str]:
+    """The file names that book/_toc.yml lists (root first), in book order."""
+    import yaml
+
+    toc = yaml.safe_load((BOOK / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return files
+
+
 def chapters() -> list[Path]:
     """Every executable chapter of the book, sorted by file name."""
     return sorted(p for p in BOOK.glob("*.md") if is_chapter(p))

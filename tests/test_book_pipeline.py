@@ -30,24 +30,6 @@ CITE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 PASTE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`:]+\.md)::([A-Za-z0-9_]+)(?::[^`]*)?`")
 
 
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((BOOK / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return files
-
-
 def bib_keys() -> set[str]:
     return set(re.findall(r"^@\w+\{([^,\s]+),", (BOOK / "references.bib").read_text(), re.MULTILINE))
 
@@ -57,13 +39,13 @@ def pages() -> list:
 
 
 def test_toc_names_existing_pages():
-    missing = [f for f in toc_files() if not (BOOK / f"{f}.md").is_file()]
+    missing = [f for f in refs.toc_files() if not (BOOK / f"{f}.md").is_file()]
     assert not missing, f"_toc.yml lists pages that do not exist in book/: {missing}"
 
 
 def test_every_chapter_is_in_the_toc():
     # only_build_toc_files: a chapter left out of _toc.yml is never built nor checked in a browser.
-    listed = set(toc_files())
+    listed = set(refs.toc_files())
     left_out = [p.name for p in refs.chapters() if p.stem not in listed]
     assert not left_out, f"chapters missing from book/_toc.yml: {left_out}"
 

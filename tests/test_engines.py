@@ -47,3 +47,15 @@ def test_missing_jax_gives_install_hint():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "[3. 3.]" in out
     assert "ERR" in out and "pip install forwardgrad[jax]" in out
+
+
+def test_every_module_of_the_package_is_a_lazy_attribute():
+    # `forwardgrad.<module>` works without an import statement for every module of the package
+    from pathlib import Path
+
+    import forwardgrad
+
+    root = Path(forwardgrad.__file__).parent
+    modules = {p.stem for p in root.glob("*.py") if not p.stem.startswith("_")}
+    modules |= {p.parent.name for p in root.glob("*/__init__.py")}
+    assert modules == set(forwardgrad.SUBMODULES)

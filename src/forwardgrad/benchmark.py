@@ -216,13 +216,11 @@ def validate(p):
     lr = float(p.lr)
     if not (math.isfinite(lr) and lr > 0):
         raise BenchmarkError(f"lr must be a positive number, got {p.lr}")
-    for field in ("target_gap", "stop_gap", "divergence_threshold"):
+    for field in ("target_gap", "stop_gap", "divergence_threshold", "eps"):
         value = float(getattr(p, field))
         if not (math.isfinite(value) and value > 0):
             raise BenchmarkError(f"{field} must be a positive number, got {value}")
     eps, alpha, beta = float(p.eps), float(p.alpha), float(p.beta)
-    if not (math.isfinite(eps) and eps > 0):
-        raise BenchmarkError(f"eps must be a positive number, got {p.eps}")
     if not 0 < alpha <= 1:
         raise BenchmarkError(f"alpha must lie in (0, 1], got {p.alpha}")
     if not 0 <= beta < 1:
