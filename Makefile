@@ -12,7 +12,7 @@ CHROMIUM := /usr/bin/chromium
 # MathJax 3 for offline typesetting (book/_config.yml loads it as a Sphinx extension).
 BOOK_EXTRAS := sphinx-mathjax-offline==0.0.2
 
-.PHONY: setup test unit nbval browser book reference clean
+.PHONY: setup test unit nbval browser book reference portability clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,21 +38,28 @@ nbval: $(STAMP)
 	$(BIN)/python -m pytest --nbval tests/notebooks -q
 
 # Build from scratch: the execution cache in book/_build cannot see changes in src/, so it goes too.
-# tests/execute_chapters.py executes the chapters two at a time into the build's execution cache
+# tools/execute_chapters.py executes the chapters two at a time into the build's execution cache
 # (the build alone runs them one after the other, on one of the two cores); the build renders
 # them from there, and executes any chapter the script could not.
 # -W turns warnings (broken references, missing glue keys, failing cells) into errors, -n reports
 # every missing reference, --keep-going lists all of them before failing.
 book: $(STAMP)
 	rm -rf book/_build
-	$(BIN)/python tests/execute_chapters.py --jobs 2
+	$(BIN)/python tools/execute_chapters.py --jobs 2
 	$(BIN)/jupyter-book build book -W -n --keep-going
 	@echo "The book is at $(HTML)/index.html"
 
 # Regenerate the reference notebooks after an intended change of a chapter's outputs:
 # every chapter, or only some with `make reference CHAPTERS="functions linear"`.
 reference: $(STAMP)
-	$(BIN)/python tests/reference_notebooks.py --jobs 2 $(CHAPTERS)
+	$(BIN)/python tools/reference_notebooks.py --jobs 2 $(CHAPTERS)
+
+# Not part of `make test`: the nbval pass of every chapter under each setting that changes
+# floating-point paths (OpenBLAS kernel and threads, NumPy's AVX-512 paths, one sweep job, XLA's
+# ISA), one line per setting. The variables are set by the script for the check only; the build
+# and the tests never set them. Pick settings with `make portability SETTINGS=default,jobs-1`.
+portability: $(STAMP)
+	$(BIN)/python tools/portability.py $(if $(SETTINGS),--settings $(SETTINGS)) $(if $(CHAPTERS),--chapters $(CHAPTERS))
 
 browser: $(STAMP) $(CHROMIUM)
 	@test -f $(HTML)/index.html || $(MAKE) --no-print-directory book

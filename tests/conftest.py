@@ -5,7 +5,7 @@ How it works:
 - nbval only reads `.ipynb` files, and compares nothing for a cell without a stored execution
   count. So, when `--nbval` (or `--nbval-lax`) is given, the folder `tests/notebooks/` is
   collected by `ChapterDirectory` below instead of pytest's default: for every chapter
-  `book/<name>.md` (see tests/reference_notebooks.py) it yields one `ChapterNotebook`, whose cells
+  `book/<name>.md` (see tools/reference_notebooks.py) it yields one `ChapterNotebook`, whose cells
   are the chapter's current code (converted by jupytext) carrying the outputs and execution counts
   of the committed reference `tests/notebooks/<name>.ipynb`, merged with
   `jupytext.combine.combine_inputs_with_outputs`.
@@ -19,6 +19,9 @@ How it works:
   assertion cell); `nbval-skip` cells do not run; `raises-exception` cells may raise.
 - Sanitizers in tests/notebooks/sanitize.cfg (memory addresses, timings) always apply, and a file
   given with `--nbval-sanitize-with` applies on top.
+- Outputs are compared by tests/compare_outputs.py, not by string equality: decimal numbers match
+  to a relative 1e-9 (the last digits of floating-point results depend on the CPU's BLAS kernel
+  and SIMD width), while integers, words and everything else must be equal.
 
 Without `--nbval` nothing here changes collection: `pytest tests` runs the unit tests only and
 executes no notebook.
@@ -32,11 +35,19 @@ from pathlib import Path
 
 import pytest
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, RunningKernel
-from nbval.plugin import IPyNbCell, IPyNbFile, NbCellError, find_comment_markers, find_metadata_tags
+from nbval.plugin import (IPyNbCell, IPyNbFile, NbCellError, find_comment_markers, find_metadata_tags,
+                          transform_streams_for_comparison)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
+import compare_outputs  # noqa: E402
 import reference_notebooks as refs  # noqa: E402
+
+
+def pytest_addoption(parser):
+    parser.addoption("--chapters", default=None,
+                     help="with --nbval: only these chapters (comma-separated names of book/<name>.md)")
 
 
 def _nbval_enabled(config) -> bool:
@@ -53,8 +64,16 @@ class ChapterDirectory(pytest.Directory):
     """tests/notebooks/ seen as the list of the book's chapters."""
 
     def collect(self):
+        chosen = self.config.getoption("chapters")
+        names = None if chosen is None else {n.strip() for n in chosen.split(",") if n.strip()}
+        known = {chapter.stem for chapter in refs.chapters()}
+        if names is not None and names - known:
+            raise pytest.UsageError(f"--chapters: not a chapter of the book: {', '.join(sorted(names - known))}")
         for chapter in refs.chapters():
-            yield ChapterNotebook.from_parent(self, path=refs.reference_path(chapter), chapter=chapter)
+            if names is None or chapter.stem in names:
+                yield ChapterNotebook.from_parent(self, path=refs.reference_path(chapter), chapter=chapter)
+        if names is not None:
+            return
         for orphan in refs.orphan_references():
             yield HarnessFailure.from_parent(
                 self,
@@ -163,3 +182,46 @@ class ChapterCell(IPyNbCell):
     def reportinfo(self):
         rel = self.parent.chapter.relative_to(refs.ROOT)
         return self.path, 0, f"{rel}::Cell {self.cell_num}"
+
+    def compare_outputs(self, test, ref, skip_compare=None):
+        """nbval's comparison with :func:`compare_outputs.same_output` in place of ``==``.
+
+        As in nbval, the outputs are grouped by key (each MIME type of ``data`` on its own, the
+        other fields as they are) so that their relative order does not matter, and a key present
+        on one side only, or a different number of outputs for a key, is a failure.
+        """
+        skip = skip_compare or self.parent.skip_compare
+        grouped = []
+        for outputs in (transform_streams_for_comparison(ref), transform_streams_for_comparison(test)):
+            by_key = defaultdict(list)
+            for output in outputs:
+                for key, value in output.items():
+                    if key in skip:
+                        continue
+                    if key == "data":
+                        for mime, payload in value.items():
+                            if mime not in skip:
+                                by_key[mime].append(self.sanitize(payload))
+                    else:
+                        by_key[key].append(self.sanitize(value))
+            grouped.append(by_key)
+        reference, fresh = grouped
+        self.comparison_traceback = []
+        if set(reference) != set(fresh):
+            missing, extra = set(reference) - set(fresh), set(fresh) - set(reference)
+            self.comparison_traceback.append(
+                f"output fields missing from the fresh run: {sorted(missing)}; unexpected: {sorted(extra)}")
+            return False
+        for key, ref_values in reference.items():
+            if len(ref_values) != len(fresh[key]):
+                self.comparison_traceback.append(
+                    f"{len(ref_values)} outputs {key!r} in the reference, {len(fresh[key])} in the fresh run")
+                return False
+            for ref_value, new_value in zip(ref_values, fresh[key]):
+                if not compare_outputs.same_output(ref_value, new_value):
+                    self.format_output_compare(key, ref_value, new_value)
+                    if isinstance(ref_value, str) and isinstance(new_value, str):
+                        why = compare_outputs.first_difference(ref_value, new_value)
+                        self.comparison_traceback.append(f"  first difference: {why}")
+                    return False
+        return True

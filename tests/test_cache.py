@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from forwardgrad import cache
 
@@ -71,3 +72,14 @@ def test_concurrent_callers_compute_once(tmp_path):
     assert results == [49, 49]
     with open(marker) as handle:
         assert handle.read().count("computed") == 1
+
+
+def test_jobs_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv(cache.JOBS_ENV, raising=False)
+    assert cache.jobs() == 2 and cache.jobs(default=3) == 3
+    monkeypatch.setenv(cache.JOBS_ENV, "1")
+    assert cache.jobs() == 1
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(cache.JOBS_ENV, bad)
+        with pytest.raises(ValueError, match="FORWARDGRAD_JOBS"):
+            cache.jobs()

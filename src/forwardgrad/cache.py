@@ -16,6 +16,21 @@ import tempfile
 from pathlib import Path
 
 ENV = "FORWARDGRAD_CACHE"
+JOBS_ENV = "FORWARDGRAD_JOBS"
+
+
+def jobs(default=2):
+    """The worker processes a chapter's sweeps use: ``$FORWARDGRAD_JOBS``, else ``default``.
+
+    The book's results do not depend on it (a sweep's table is the same for any number of jobs);
+    ``tools/portability.py`` sets it to 1 to check exactly that.
+    """
+    value = os.environ.get(JOBS_ENV, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{JOBS_ENV} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,7 +56,7 @@ def cached(name, compute, **params):
     key = hashlib.sha256(pickle.dumps((name, sorted(params.items()), source_digest()), protocol=4))
     path = Path(root) / f"{name}-{key.hexdigest()[:20]}.pkl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Chapters may execute in parallel (tests/execute_chapters.py): a second caller of the same
+    # Chapters may execute in parallel (tools/execute_chapters.py): a second caller of the same
     # computation waits for the first one's result instead of computing it again.
     with open(path.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -88,28 +88,36 @@ def read_chapter(chapter: Path):
     return jupytext.read(chapter, fmt="md:myst")
 
 
-def execute(nb, cwd: Path = BOOK, timeout: int = CELL_TIMEOUT):
-    """Execute `nb` in a fresh kernel of this Python environment, in `cwd` (book/, as Jupyter Book does)."""
+def kernel_manager(folder: str):
+    """A manager for a kernel of this very Python environment (the one nbval starts), talking
+    over IPC sockets in ``folder``.
+
+    Over TCP, ipykernel 7 warns on every start that the loopback traffic is not encrypted; IPC
+    sockets are files readable by this user only, so there is nothing to warn about.
+    """
     from jupyter_client.manager import KernelManager
-    from nbclient import NotebookClient
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
-    # The same kernel nbval starts: ipykernel of the interpreter running this script.
-    km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
-    client = NotebookClient(
-        nb,
-        km=km,
-        timeout=timeout,
-        allow_errors=False,
-        record_timing=False,
-        resources={"metadata": {"path": str(cwd)}},
-    )
-    try:
-        client.execute()
-    finally:
-        # nbclient leaves a kernel it did not create running: stop it here.
-        if km.has_kernel:
-            km.shutdown_kernel(now=True)
+    return KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager(),
+                         transport="ipc", ip=str(Path(folder) / "kernel"))
+
+
+def execute(nb, cwd: Path = BOOK, timeout: int = CELL_TIMEOUT):
+    """Execute `nb` in a fresh kernel of this Python environment, in `cwd` (book/, as Jupyter Book does)."""
+    import tempfile
+
+    from nbclient import NotebookClient
+
+    with tempfile.TemporaryDirectory(prefix="forwardgrad-kernel-") as folder:
+        km = kernel_manager(folder)
+        client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=False, record_timing=False,
+                                resources={"metadata": {"path": str(cwd)}})
+        try:
+            client.execute()
+        finally:
+            # nbclient leaves a kernel it did not create running: stop it here.
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     return nb
 
 
@@ -136,6 +144,7 @@ def make_reference(chapter: Path) -> Path:
 
 
 def _make_named_reference(name: str):
+    print(f"  {name}: started", flush=True)
     start = time.perf_counter()
     target = make_reference(BOOK / f"{name}.md")
     return target, time.perf_counter() - start
@@ -143,7 +152,7 @@ def _make_named_reference(name: str):
 
 def _report(result):
     target, seconds = result
-    print(f"  wrote {target.relative_to(ROOT)} in {seconds:.1f} s", flush=True)
+    print(f"  {target.stem}: wrote {target.relative_to(ROOT)} in {seconds:.0f} s", flush=True)
     return True
 
 
@@ -160,14 +169,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     selected = list(args.names) or list(known)
     if args.jobs > 1:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from execute_chapters import run_scheduled
 
         if not all(run_scheduled(selected, _make_named_reference, args.jobs, _report)):
             return 1
     else:
         for name in selected:
-            print(f"executing book/{name}.md ...", flush=True)
             _report(_make_named_reference(name))
     if not args.names:
         for orphan in orphan_references():

@@ -13,7 +13,7 @@ Chapters that time themselves (TIMED) run afterwards, alone, so that no other ch
 machine while they measure. Two chapters that need the same long computation do not both compute
 it: forwardgrad.cache.cached lets the second wait for the first one's result.
 
-Usage: python tests/execute_chapters.py [--jobs 2] [--cache book/_build/.jupyter_cache]
+Usage: python tools/execute_chapters.py [--jobs 2] [--cache book/_build/.jupyter_cache]
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import yaml
-from reference_notebooks import BOOK, is_chapter, toc_files
+from reference_notebooks import BOOK, is_chapter, kernel_manager, toc_files
+
 TIMEOUT = 1200  # seconds per cell, as execute.timeout in book/_config.yml
 
 # Chapters that measure wall-clock time: run alone, after the others.
@@ -86,9 +87,18 @@ def read(name: str):
 
 def execute(name: str):
     """Execute one chapter in book/ (the build's working directory): (name, notebook, seconds, error)."""
+    import tempfile
+
     from jupyter_cache.executors.utils import single_nb_execution
 
-    result = single_nb_execution(read(name), cwd=str(BOOK), timeout=TIMEOUT, allow_errors=False)
+    print(f"  {name}: started", flush=True)
+    with tempfile.TemporaryDirectory(prefix="forwardgrad-kernel-") as folder:
+        km = kernel_manager(folder)
+        try:
+            result = single_nb_execution(read(name), cwd=str(BOOK), timeout=TIMEOUT, allow_errors=False, km=km)
+        finally:
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     return name, result.nb, result.time, result.exc_string
 
 
@@ -102,7 +112,7 @@ def store(cache, name, nb, seconds, error) -> bool:
 
     cache.cache_notebook_bundle(CacheBundleIn(nb, str(BOOK / f"{name}.md"), data={"execution_seconds": seconds}),
                                 check_validity=False, overwrite=True)
-    print(f"  {name}: {seconds:.0f} s", flush=True)
+    print(f"  {name}: finished in {seconds:.0f} s", flush=True)
     return True
 
 
