@@ -13,7 +13,8 @@ import argparse
 import numpy as np
 
 import forwardgrad as fg
-from forwardgrad import costs, nets
+from forwardgrad import timing
+from forwardgrad.experiments import cost as costs, digits as nets
 
 
 def print_ratios(label, frame):
@@ -60,7 +61,7 @@ def steps(names, repeat):
         for opt in ("sgd", "adam"):
             optimizer = fg.optimizers.get(opt, lr=0.01)
             calls = {g: costs.step_call(f, x, optimizer, g, engine="jax") for g in ("true", "forward")}
-            t = costs.interleaved_times(calls, repeat=repeat, min_time=0.005)
+            t = timing.interleaved_times(calls, repeat=repeat, min_time=0.005)
             print(f"{name:>24} {opt:>5}: {t['forward'] / t['true']:.2f}")
 
 

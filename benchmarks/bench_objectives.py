@@ -13,7 +13,6 @@ minimum over repeats of the mean over a loop, in microseconds; on a shared machi
 
 import argparse
 import os
-import timeit
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -21,6 +20,7 @@ import numpy as np  # noqa: E402
 from autograd.differential_operators import make_jvp  # noqa: E402
 
 import forwardgrad as fg  # noqa: E402
+from forwardgrad import timing  # noqa: E402
 from forwardgrad.engines import has_jax, load_jax  # noqa: E402
 
 ROWS = 1024
@@ -29,10 +29,8 @@ JAX_TARGET_RATIO = 3.0  # jitted jvp / jitted f
 
 
 def best_time(run, repeat):
-    """Minimum over ``repeat`` rounds of the mean time of ``run()`` (in microseconds)."""
-    run()
-    loops = max(1, int(0.05 / max(timeit.timeit(run, number=1), 1e-6)))
-    return 1e6 * min(timeit.repeat(run, number=loops, repeat=repeat)) / loops
+    """:func:`forwardgrad.timing.best_time` of ``run()`` in microseconds (rounds of at least 50 ms)."""
+    return 1e6 * timing.best_time(run, repeat=repeat, min_time=0.05)
 
 
 def points(obj, d, rng):

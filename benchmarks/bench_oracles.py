@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 
 import forwardgrad as fg
-from forwardgrad.costs import best_time as _best_time
+from forwardgrad.timing import best_time as _best_time
 from forwardgrad.engines import load_jax, namespace
 
 best_time = partial(_best_time, min_time=0.05)

@@ -28,14 +28,14 @@ import pandas as pd
 from autograd import value_and_grad as autograd_value_and_grad
 from autograd.core import make_jvp
 
-from forwardgrad import benchmark, engines, objectives, optimizers, tangents
+from forwardgrad import benchmark, engines, objectives, optimizers, protocols, tangents
 
 SUBSET = ("sphere", "dixon_price", "zakharov", "schwefel_2_22")
 SUBSET_DIM = 100
 
 
 def _subset(steps, dim=SUBSET_DIM, functions=SUBSET):
-    return benchmark.protocol("paper", functions=functions, dims=(dim,), max_steps=steps)
+    return protocols.protocol("paper", functions=functions, dims=(dim,), max_steps=steps)
 
 
 def sweep_throughput(engine, steps, dim=SUBSET_DIM, functions=SUBSET):
@@ -100,7 +100,7 @@ def per_run_loop(table, cap, seed=0):
 def lockstep_costs(engine, steps):
     """CPU seconds per lockstep step of every chunk of the paper protocol, from a sweep cut at
     ``steps`` steps: a Series indexed by (dim, function)."""
-    table = benchmark.sweep(benchmark.protocol("paper", max_steps=steps), seed=0, engine=engine)
+    table = benchmark.sweep(protocols.protocol("paper", max_steps=steps), seed=0, engine=engine)
     lengths = table.groupby(["dim", "function"])["steps"].max() + 1
     cpu = pd.DataFrame(table.attrs["timing"]["chunks"]).set_index(["dim", "function"])["cpu"]
     return cpu / lengths
@@ -139,7 +139,7 @@ def main():
 
     if args.skip_full or not engines.has_jax():
         return
-    p = benchmark.PROTOCOLS["paper"]
+    p = protocols.PROTOCOLS["paper"]
     table, (wall, _) = timed(benchmark.sweep, p, seed=0, engine="jax", jobs=args.jobs, progress=True,
                              out=args.out)
     chunk_cpu = [c["cpu"] for c in table.attrs["timing"]["chunks"]] or [math.nan]

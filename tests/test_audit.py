@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forwardgrad import audit, benchmark, objectives
+from forwardgrad import benchmark, objectives, protocols
+from forwardgrad.experiments import audit
 from forwardgrad.engines import namespace
 
 SOLVERS = [(opt, grad) for opt in ("sgd", "clipped_sgd", "adam", "adabelief") for grad in ("true", "forward")]
@@ -27,8 +28,8 @@ def make_table(hits, protocol="paper", repeats=1, steps=1000):
                        "stop_target": 0.1, "status": "solved" if np.isfinite(value) else "budget",
                        "hit": value, "steps": value if np.isfinite(value) else steps,
                        "max_steps": steps, "f_start": 10.0, "f_final": 0.05, "success": bool(np.isfinite(value))}
-                for k in benchmark.LADDER_EXPONENTS:
-                    row[benchmark.rung_column(k)] = value if k >= -1 else np.nan
+                for k in protocols.LADDER_EXPONENTS:
+                    row[protocols.rung_column(k)] = value if k >= -1 else np.nan
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -110,14 +111,14 @@ def test_rescoring_and_cost_rules():
     # aRT: (1 + 10 + 100) / 2 successes
     assert paper.loc[("f", 2, 0), "adam (forward)"] == pytest.approx(55.5)
     assert audit.problem_costs(table, cost="mean_of_successes").loc[("f", 2, 0), "adam (forward)"] == 5.5
-    failed_at_start = audit.rescored(table, at_target="failure")
-    assert set(failed_at_start["protocol"]) == {"as-coded"}
-    # the run at the target is now a failure: (1 + 10 + 100) / 1 under aRT, 10 as a mean of successes
-    assert audit.problem_costs(failed_at_start, cost="art").loc[("f", 2, 0), "adam (forward)"] == 111.0
-    assert audit.problem_costs(failed_at_start).loc[("f", 2, 0), "adam (forward)"] == 10.0
-    assert (table["protocol"] == "paper").all()  # the input is not modified
+    # with the original code's rule the run at the target is a failure: (1 + 10 + 100) / 1 under
+    # aRT, 10 as a mean of successes; the rules come as arguments, the table is not relabelled
+    as_coded = protocols.scoring(protocols.PROTOCOLS["as-coded"])
+    assert audit.problem_costs(table, cost="art", at_target="failure").loc[("f", 2, 0), "adam (forward)"] == 111.0
+    assert audit.problem_costs(table, **as_coded).loc[("f", 2, 0), "adam (forward)"] == 10.0
+    assert (table["protocol"] == "paper").all()
     with pytest.raises(ValueError, match="at_target"):
-        audit.rescored(table, at_target="maybe")
+        audit.problem_costs(table, at_target="maybe")
 
 
 def test_cluster_bootstrap_weights():
@@ -175,24 +176,21 @@ def test_success_rates_and_common_functions():
     assert drop.loc["sgd (true)", "drop"] == 1.0 and drop.loc["sgd (forward)", "drop"] == 0.0
 
 
-def test_measured_modality_and_selection():
-    table = audit.measured_modality(["sphere", "rastrigin", "beale"], dims=(2, 3), starts=8,
-                                    carry={3: 2})
-    by = table.set_index(["function", "dim"])
-    assert by.loc[("sphere", 2), "minima"] == 1 and by.loc[("sphere", 2), "modality"] == "unimodal"
-    assert by.loc[("sphere", 2), "found"] and by.loc[("sphere", 2), "lowest"] == pytest.approx(0.0, abs=1e-12)
-    assert by.loc[("rastrigin", 2), "modality"] == "multimodal" and by.loc[("rastrigin", 2), "flagged"]
-    assert by.loc[("rastrigin", 3), "source"] == "d = 2"  # carried over from d = 2
-    assert ("beale", 3) not in by.index  # beale is defined for d = 2 only
+def test_measured_selection():
+    table = objectives.modality_table(["sphere", "rastrigin", "beale"], d=2, starts=8)
+    by = table.set_index("function")
+    assert by.loc["sphere", "minima"] == 1 and by.loc["sphere", "modality"] == "unimodal"
+    assert by.loc["rastrigin", "modality"] == "multimodal" and by.loc["rastrigin", "flagged"]
     assert "sphere" in audit.measured_selection(table, 2)
-    assert "rastrigin" not in audit.measured_selection(table, 2) + audit.measured_selection(table, 3)
+    assert "rastrigin" not in audit.measured_selection(table, 2)
+    assert audit.measured_selection(table, 3) == []
     changes = audit.selection_changes(table, dims=(2,))
     # rastrigin is flagged and measured multimodal: never in either selection
     assert "rastrigin" not in set(changes["function"])
 
 
 def test_claims_on_a_small_seeded_sweep():
-    p = benchmark.protocol("paper", functions=("sphere", "sum_squares"), dims=(2, 3), starts=2, repeats=2,
+    p = protocols.protocol("paper", functions=("sphere", "sum_squares"), dims=(2, 3), starts=2, repeats=2,
                            max_steps=150)
     table = benchmark.sweep(p, seed=0, engine="autograd")
     result = audit.claims(table, high=3, n_boot=50, rng=np.random.default_rng(0))
@@ -216,12 +214,12 @@ def test_as_coded_derived_from_paper_equals_a_real_as_coded_sweep():
     grid = dict(functions=("steep", "sphere"), dims=(2,), optimizers=("sgd", "adam"), starts=2, repeats=2,
                 max_steps=60)
     custom = {"steep": steep}
-    paper = benchmark.sweep(benchmark.protocol("paper", **grid), seed=1, engine="autograd", objectives=custom)
-    real = benchmark.sweep(benchmark.protocol("as-coded", **grid), seed=1, engine="autograd", objectives=custom)
+    paper = benchmark.sweep(protocols.protocol("paper", **grid), seed=1, engine="autograd", objectives=custom)
+    real = benchmark.sweep(protocols.protocol("as-coded", **grid), seed=1, engine="autograd", objectives=custom)
     derived = audit.as_coded(paper)
     assert (real.loc[real["function"] == "steep", "steps"] == 0).all()  # the original rule acts at step 0
     columns = ["protocol", "status", "success", "hit", "steps", "oracle_calls", "f_best", "f_final",
-               *benchmark.RUNG_COLUMNS]
+               *protocols.RUNG_COLUMNS]
     pd.testing.assert_frame_equal(derived[columns], real[columns], check_dtype=False)
     assert (paper["protocol"] == "paper").all()  # the input is not modified
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forwardgrad import benchmark, engines, objectives
+from forwardgrad import benchmark, engines, objectives, protocols, results
 from forwardgrad.engines import namespace
 
 ENGINES = ["autograd", pytest.param("jax", marks=pytest.mark.skipif(not engines.has_jax(), reason="no JAX"))]
@@ -37,21 +37,21 @@ CUSTOM = {"steep": _record("steep", _steep, 1.0, 2.0), "flat": _record("flat", _
 
 def test_columns_and_sidecar(tmp_path):
     out = tmp_path / "res.csv"
-    table = benchmark.sweep(benchmark.protocol("paper", **TINY), seed=3, engine="autograd", out=out)
-    assert list(table.columns) == list(benchmark.COLUMNS)
-    assert len(table) == 2 * benchmark.runs_per_chunk(benchmark.protocol("paper", **TINY))
-    side = json.loads(benchmark.sidecar_path(out).read_text())
+    table = benchmark.sweep(protocols.protocol("paper", **TINY), seed=3, engine="autograd", out=out)
+    assert list(table.columns) == list(results.COLUMNS)
+    assert len(table) == 2 * benchmark.runs_per_chunk(protocols.protocol("paper", **TINY))
+    side = json.loads(results.sidecar_path(out).read_text())
     assert side["engine"] == "autograd" and side["complete"] and side["runs"] == len(table)
     assert side["protocol"]["name"] == "paper" and side["seed"] == 3
     assert {"numpy", "autograd", "jax", "forwardgrad"} <= set(side["versions"]) and "git_commit" in side
-    text = benchmark.sidecar_path(out).read_text()
+    text = results.sidecar_path(out).read_text()
     assert str(tmp_path) not in text and str(tmp_path.home()) not in text
-    assert not benchmark.parts_dir(out).exists()
+    assert not results.parts_dir(out).exists()
     assert set(table["engine"]) == {"autograd"}
 
 
 def test_seeds_are_keyed_by_names_not_order():
-    p = benchmark.protocol("paper", **TINY)
+    p = protocols.protocol("paper", **TINY)
     a = benchmark.starting_points(p, "rosenbrock", 2, seed=7)
     benchmark.starting_points(p, "sphere", 2, seed=7)
     np.testing.assert_array_equal(a, benchmark.starting_points(p, "rosenbrock", 2, seed=7))
@@ -71,13 +71,13 @@ def test_true_sgd_on_the_sphere_matches_the_closed_form():
     $k = \\lceil \\log(\\varepsilon / f_0) / \\log (1 - 2\\alpha)^2 \\rceil$."""
     grid = dict(functions=("sphere",), dims=(3,), optimizers=("sgd",), gradients=("true",), starts=3,
                 max_steps=3000, lr=0.01)
-    paper = benchmark.sweep(benchmark.protocol("paper", **grid), seed=1, engine="autograd")
-    honest = benchmark.sweep(benchmark.protocol("honest", **grid), seed=1, engine="autograd")
+    paper = benchmark.sweep(protocols.protocol("paper", **grid), seed=1, engine="autograd")
+    honest = benchmark.sweep(protocols.protocol("honest", **grid), seed=1, engine="autograd")
     rate = math.log((1 - 2 * 0.01) ** 2)
     for k in (2, 1, 0, -1):
         expected = np.ceil(np.log(10.0**k / paper["f_start"]) / rate).clip(0)
-        np.testing.assert_array_equal(paper[benchmark.rung_column(k)], expected)
-        np.testing.assert_array_equal(honest[benchmark.rung_column(k)], expected)
+        np.testing.assert_array_equal(paper[protocols.rung_column(k)], expected)
+        np.testing.assert_array_equal(honest[protocols.rung_column(k)], expected)
     np.testing.assert_array_equal(paper["steps"], paper["hit"])  # paper stops at f* + 0.1
     assert paper["hit_1e-2"].isna().all()  # ... so the rungs below are not measured
     last = np.ceil(np.log(1e-8 / honest["f_start"]) / rate)
@@ -89,9 +89,9 @@ def test_true_sgd_on_the_sphere_matches_the_closed_form():
 def test_protocols_differ_where_the_original_code_did():
     grid = dict(functions=("steep", "flat"), dims=(2,), optimizers=("sgd", "adam"), starts=3, repeats=2,
                 max_steps=60)
-    tables = {name: benchmark.sweep(benchmark.protocol(name, **grid), seed=0, engine="autograd",
+    tables = {name: benchmark.sweep(protocols.protocol(name, **grid), seed=0, engine="autograd",
                                     objectives=CUSTOM)
-              for name in benchmark.PROTOCOLS}
+              for name in protocols.PROTOCOLS}
     for name, table in tables.items():
         steep, flat = table[table.function == "steep"], table[table.function == "flat"]
         if name == "as-coded":  # the absolute rule fires before any step
@@ -106,29 +106,29 @@ def test_protocols_differ_where_the_original_code_did():
 
 
 def test_plan_skips_unknown_minima_and_rejects_bad_grids():
-    p = benchmark.protocol("paper", functions=("sphere", "ackley_n4"), dims=(2, 10))
+    p = protocols.protocol("paper", functions=("sphere", "ackley_n4"), dims=(2, 10))
     sweep_plan = benchmark.plan(p)
     assert [(c.function, c.dim) for c in sweep_plan.chunks] == [("sphere", 2), ("ackley_n4", 2), ("sphere", 10)]
     assert sweep_plan.skipped[0]["function"] == "ackley_n4" and sweep_plan.skipped[0]["dim"] == 10
-    paper = benchmark.plan(benchmark.PROTOCOLS["paper"])
+    paper = benchmark.plan(protocols.PROTOCOLS["paper"])
     assert len(paper.chunks) == sum(len(objectives.paper_selection(d)) for d in (2, 10, 100)) == 67
-    with pytest.raises(benchmark.BenchmarkError, match="does not accept dimension 10"):
-        benchmark.plan(benchmark.protocol("paper", functions=("beale",), dims=(10,)))
-    with pytest.raises(benchmark.BenchmarkError, match="sphre"):
-        benchmark.plan(benchmark.protocol("paper", functions=("sphre",), dims=(2,)))
-    with pytest.raises(benchmark.BenchmarkError, match="d = 2, 10, 100"):
-        benchmark.plan(benchmark.protocol("paper", dims=(3,)))
+    with pytest.raises(protocols.BenchmarkError, match="does not accept dimension 10"):
+        benchmark.plan(protocols.protocol("paper", functions=("beale",), dims=(10,)))
+    with pytest.raises(protocols.BenchmarkError, match="sphre"):
+        benchmark.plan(protocols.protocol("paper", functions=("sphre",), dims=(2,)))
+    with pytest.raises(protocols.BenchmarkError, match="d = 2, 10, 100"):
+        benchmark.plan(protocols.protocol("paper", dims=(3,)))
     for bad in (dict(starts=-1), dict(repeats=0), dict(optimizers=("adagrad",)), dict(tangent="cauchy"),
                 dict(lr=-0.1), dict(gradients=("backward",)), dict(k=0), dict(eps=0.0), dict(alpha=0.0),
                 dict(alpha=1.5), dict(beta=1.0), dict(beta=-0.5)):
-        with pytest.raises(benchmark.BenchmarkError):
-            benchmark.protocol("paper", **bad)
-    with pytest.raises(benchmark.BenchmarkError, match="unknown protocol"):
-        benchmark.protocol("fast")
+        with pytest.raises(protocols.BenchmarkError):
+            protocols.protocol("paper", **bad)
+    with pytest.raises(protocols.BenchmarkError, match="unknown protocol"):
+        protocols.protocol("fast")
 
 
 def test_resume_after_an_interruption(tmp_path, monkeypatch):
-    p = benchmark.protocol("honest", **TINY)
+    p = protocols.protocol("honest", **TINY)
     out = tmp_path / "res.csv"
     real = benchmark.run_chunk
     calls = []
@@ -142,9 +142,9 @@ def test_resume_after_an_interruption(tmp_path, monkeypatch):
     monkeypatch.setattr(benchmark, "run_chunk", interrupted)
     with pytest.raises(KeyboardInterrupt):
         benchmark.sweep(p, seed=2, engine="autograd", out=out)
-    assert not out.exists() and not benchmark.sidecar_path(out).exists()
-    assert sorted(f.name for f in benchmark.parts_dir(out).glob("*.csv")) == ["sphere-d2.csv"]
-    with pytest.raises(benchmark.BenchmarkError, match="another configuration"):
+    assert not out.exists() and not results.sidecar_path(out).exists()
+    assert sorted(f.name for f in results.parts_dir(out).glob("*.csv")) == ["sphere-d2.csv"]
+    with pytest.raises(protocols.BenchmarkError, match="another configuration"):
         benchmark.sweep(p, seed=3, engine="autograd", out=out)
 
     def counting(p, chunk, **kw):
@@ -154,7 +154,7 @@ def test_resume_after_an_interruption(tmp_path, monkeypatch):
     monkeypatch.setattr(benchmark, "run_chunk", counting)
     resumed = benchmark.sweep(p, seed=2, engine="autograd", out=out)
     assert calls == ["sphere", "rosenbrock"]  # the finished chunk was not run again
-    assert not benchmark.parts_dir(out).exists()
+    assert not results.parts_dir(out).exists()
     fresh = benchmark.sweep(p, seed=2, engine="autograd", out=tmp_path / "fresh.csv")
     pd.testing.assert_frame_equal(resumed, fresh)
     benchmark.sweep(p, seed=2, engine="autograd", out=out)  # complete: nothing runs again
@@ -171,7 +171,7 @@ def dask_scheduler():
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_same_table_for_any_jobs_and_on_dask(engine, tmp_path, dask_scheduler):
-    p = benchmark.protocol("paper", **TINY)
+    p = protocols.protocol("paper", **TINY)
     one = benchmark.sweep(p, seed=11, engine=engine, jobs=1, out=tmp_path / "one.csv")
     two = benchmark.sweep(p, seed=11, engine=engine, jobs=2, out=tmp_path / "two.csv")
     pd.testing.assert_frame_equal(one, two)
@@ -193,7 +193,7 @@ def test_engines_agree_statistically():
         pytest.skip("no JAX")
     grid = dict(functions=("sphere", "sum_squares"), dims=(10,), optimizers=("sgd",), starts=3, repeats=40,
                 max_steps=170)
-    p = benchmark.protocol("paper", **grid)
+    p = protocols.protocol("paper", **grid)
     tables = [benchmark.sweep(p, seed=4, engine=e) for e in ("autograd", "jax")]
     true = tables[0]["gradient"] == "true"
     np.testing.assert_array_equal(tables[0].loc[true, "hit"], tables[1].loc[true, "hit"])

@@ -11,7 +11,6 @@ import json
 import re
 
 import pytest
-import yaml
 
 import browser_check
 import reference_notebooks as refs

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from forwardgrad import benchmark, cli
+from forwardgrad import benchmark, cli, descent, protocols, results
 
 GRID = ["--functions", "sphere,beale", "--dims", "2", "--optimizers", "sgd,adam", "--starts", "2",
         "--repeats", "2", "--max-steps", "80", "--engine", "autograd", "--seed", "5", "--quiet"]
@@ -22,11 +22,11 @@ def table_csv(tmp_path_factory):
 
 
 def test_bench_writes_the_table_and_its_sidecar(table_csv, capsys):
-    table = benchmark.load(table_csv)
-    p = benchmark.protocol("paper", functions=("sphere", "beale"), dims=(2,), optimizers=("sgd", "adam"),
+    table = results.load(table_csv)
+    p = protocols.protocol("paper", functions=("sphere", "beale"), dims=(2,), optimizers=("sgd", "adam"),
                            starts=2, repeats=2, max_steps=80)
     pd.testing.assert_frame_equal(table, benchmark.sweep(p, seed=5, engine="autograd"))
-    side = json.loads(benchmark.sidecar_path(table_csv).read_text())
+    side = json.loads(results.sidecar_path(table_csv).read_text())
     assert side["engine"] == "autograd" and side["protocol"]["max_steps"] == 80 and side["seed"] == 5
 
 
@@ -36,7 +36,7 @@ def test_every_option_overrides_the_protocol(tmp_path):
             "--gradients", "forward", "--tangent", "gaussian", "--starts", "1", "--repeats", "3",
             "--max-steps", "5", "--lr", "0.5", "--engine", "autograd", "--jobs", "1", "--quiet", "--out", str(out)]
     assert cli.main(argv) == 0
-    table = benchmark.load(out)
+    table = results.load(out)
     assert len(table) == 3 and set(table["tangent"]) == {"gaussian"} and set(table["gradient"]) == {"forward"}
     assert (table["lr"] == 0.5).all() and (table["max_steps"] == 5).all() and (table["dim"] == 3).all()
     assert (table["protocol"] == "as-coded").all()
@@ -44,13 +44,13 @@ def test_every_option_overrides_the_protocol(tmp_path):
 
 def test_new_oracles_and_their_options_reach_every_arm(tmp_path, monkeypatch):
     seen = []
-    descend_arms = benchmark._descent.descend_arms
+    descend_arms = descent.descend_arms
 
     def spy(f, arms, x0, **options):
         seen.extend(arms)
         return descend_arms(f, arms, x0, **options)
 
-    monkeypatch.setattr(benchmark._descent, "descend_arms", spy)
+    monkeypatch.setattr(descent, "descend_arms", spy)
     out = tmp_path / "new.csv"
     argv = ["bench", "--functions", "sphere", "--dims", "3", "--optimizers", "sgd",
             "--gradients", "true,projected,guided,fd", "--tangent", "gaussian", "--k", "2", "--eps", "1e-3",
@@ -59,7 +59,7 @@ def test_new_oracles_and_their_options_reach_every_arm(tmp_path, monkeypatch):
     assert cli.main(argv) == 0
     assert [(a.gradient, a.k, a.eps, a.alpha, a.beta) for a in seen] == [
         (g, 2, 1e-3, 0.25, 0.5) for g in ("true", "projected", "guided", "fd")]
-    table = benchmark.load(out)
+    table = results.load(out)
     runs = table.groupby("gradient")["repeat"].size()
     # the stochastic oracles get the protocol's repeats and tangent law; the true gradient one run
     assert runs.to_dict() == {"true": 2, "projected": 6, "guided": 6, "fd": 6}
@@ -67,8 +67,8 @@ def test_new_oracles_and_their_options_reach_every_arm(tmp_path, monkeypatch):
         {"fd": "gaussian", "guided": "gaussian", "projected": "gaussian", "true": "none"})).all()
     stochastic = table[table["gradient"] != "true"]
     assert (stochastic["oracle_calls"] == 2 * stochastic["steps"]).all()
-    side = json.loads(benchmark.sidecar_path(out).read_text())["protocol"]
-    assert (side["k"], side["eps"], side["alpha"], side["beta"]) == (2, 1e-3, 0.25, 0.5)
+    side = json.loads(results.sidecar_path(out).read_text())["protocol"]["arm"]
+    assert (side["tangent"], side["k"], side["eps"], side["alpha"], side["beta"]) == ("gaussian", 2, 1e-3, 0.25, 0.5)
 
 
 @pytest.mark.parametrize("kind", ["performance", "data", "accuracy", "ecdf"])
@@ -81,7 +81,7 @@ def test_profile_draws_a_figure(table_csv, tmp_path, kind):
 def test_functions_lists_the_collection(capsys):
     assert cli.main(["functions", "--dim", "10"]) == 0
     text = capsys.readouterr().out
-    assert "rosenbrock" in text and "beale" not in text and "f_star" in text
+    assert "rosenbrock" in text and "beale" not in text and "f*" in text
     assert cli.main(["functions"]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 1 + 78
 
@@ -137,15 +137,15 @@ def test_bad_bench_input_is_one_line_and_leaves_no_file(argv, message, tmp_path,
     err = capsys.readouterr().err
     assert status != 0
     assert len(err.strip().splitlines()) == 1 and message in err and "Traceback" not in err
-    assert not out.exists() and not benchmark.sidecar_path(out).exists()
-    assert not benchmark.parts_dir(out).exists()
+    assert not out.exists() and not results.sidecar_path(out).exists()
+    assert not results.parts_dir(out).exists()
 
 
 @pytest.mark.parametrize("make, message", [
     (lambda tmp: tmp / "missing.csv", "no such file"),
     (_foreign, "not a forwardgrad benchmark table"),
     (_binary, "cannot read"),
-    (lambda tmp: tmp, "cannot read"),  # a directory
+    (lambda tmp: tmp, "is a folder"),
 ])
 def test_bad_profile_input_is_one_line(make, message, tmp_path, capsys):
     out = tmp_path / "fig.png"

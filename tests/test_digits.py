@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from autograd.test_util import check_grads
 
-from forwardgrad import nets, oracles, optimizers
+from forwardgrad import oracles, optimizers
+from forwardgrad.experiments import digits as nets
 
 NETS = [nets.logistic_regression(), nets.mlp(7)]
 

@@ -126,3 +126,27 @@ def test_engines_give_the_same_steps(name):
         step_a, sa = opt.update(g, sa)
         step_j, sj = opt.update(jnp.asarray(g), sj)
         np.testing.assert_allclose(np.asarray(step_j), step_a, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["sgd", "clipped_sgd", "adam", "adabelief"])
+def test_scale_by_row_equal_separate_optimizers(name):
+    # steps are proportional to lr: run r of the scaled optimizer moves like optimizer(lr_r)
+    rng = np.random.default_rng(0)
+    lrs = np.array([0.3, 0.01, 2e-4])
+    scaled = optimizers.scale_by_row(optimizers.get(name, lr=1.0), lrs)
+    state = scaled.init(np.zeros((3, 4)))
+    states = [optimizers.get(name, lr=lr).init(np.zeros((1, 4))) for lr in lrs]
+    for _ in range(5):
+        g = rng.standard_normal((3, 4)) * 3
+        step, state = scaled.update(g, state)
+        for r, lr in enumerate(lrs):
+            expected, states[r] = optimizers.get(name, lr=lr).update(g[r : r + 1], states[r])
+            np.testing.assert_allclose(step[r : r + 1], expected, rtol=1e-12)
+
+
+def test_scale_by_row_checks_its_inputs():
+    with pytest.raises(ValueError):
+        optimizers.scale_by_row(optimizers.sgd(1.0), [0.1, -0.1])
+    opt = optimizers.scale_by_row(optimizers.sgd(1.0), [0.1, 0.2])
+    with pytest.raises(ValueError):
+        opt.update(np.ones((3, 2)), opt.init(np.ones((3, 2))))

@@ -1,49 +1,14 @@
-import matplotlib
+"""The computations behind Figures 4 and 5: learning-rate sweeps and statistics on steps-to-target."""
 
-matplotlib.use("Agg")
+import numpy as np
+import pandas as pd
+import pytest
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.collections import PolyCollection  # noqa: E402
-
-from forwardgrad import figures, optimizers  # noqa: E402
-from helpers import sphere  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
+from forwardgrad.experiments import trajectories as figures
+from helpers import sphere
 
 
 # --- learning-rate sweeps ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("name", ["sgd", "clipped_sgd", "adam", "adabelief"])
-def test_row_learning_rates_equal_separate_optimizers(name):
-    # steps are proportional to lr: run r of the scaled optimizer moves like optimizer(lr_r)
-    rng = np.random.default_rng(0)
-    lrs = np.array([0.3, 0.01, 2e-4])
-    scaled = figures.row_learning_rates(optimizers.get(name, lr=1.0), lrs)
-    state = scaled.init(np.zeros((3, 4)))
-    states = [optimizers.get(name, lr=lr).init(np.zeros((1, 4))) for lr in lrs]
-    for _ in range(5):
-        g = rng.standard_normal((3, 4)) * 3
-        step, state = scaled.update(g, state)
-        for r, lr in enumerate(lrs):
-            expected, states[r] = optimizers.get(name, lr=lr).update(g[r : r + 1], states[r])
-            np.testing.assert_allclose(step[r : r + 1], expected, rtol=1e-12)
-
-
-def test_row_learning_rates_checks_its_inputs():
-    with pytest.raises(ValueError):
-        figures.row_learning_rates(optimizers.sgd(1.0), [0.1, -0.1])
-    opt = figures.row_learning_rates(optimizers.sgd(1.0), [0.1, 0.2])
-    with pytest.raises(ValueError):
-        opt.update(np.ones((3, 2)), opt.init(np.ones((3, 2))))
 
 
 def test_lr_sweep_rows_and_closed_form():
@@ -145,46 +110,3 @@ def test_compare_to_true_ratios():
     assert np.isnan(table["ratio"].iloc[3])  # neither
     np.testing.assert_allclose(table["forward_solved"], [1.0, 1.0, 0.0, 0.0])
     assert table["ratio_lower"].iloc[0] <= 0.9 <= table["ratio_upper"].iloc[0]
-
-
-# --- drawing -------------------------------------------------------------------------------------
-
-
-def test_plot_contours_returns_axes_with_filled_levels():
-    ax = figures.plot_contours(sphere, (-1, 1), (-2, 2), n=40, levels=10, x_star=[0.0, 0.0])
-    assert isinstance(ax, Axes)
-    assert ax.get_xlim() == (-1, 1) and ax.get_ylim() == (-2, 2)
-    assert len(ax.lines) == 1  # the star at the minimizer
-
-
-def test_plot_paths_draws_one_line_per_run():
-    paths = np.random.default_rng(0).standard_normal((7, 4, 2))
-    ax = figures.plot_paths(paths, label="runs")
-    assert isinstance(ax, Axes)
-    assert len(ax.lines) == 4 + 1  # four paths and the line of start markers
-    np.testing.assert_array_equal(ax.lines[2].get_xdata(), paths[:, 2, 0])
-    assert [line.get_label() for line in ax.lines[:2]] == ["runs", "_child1"]
-    with pytest.raises(ValueError):
-        figures.plot_paths(paths[..., :1])
-
-
-def test_plot_convergence_median_band_and_floor():
-    steps = np.array([0, 1, 2, 3, 4])
-    values = np.array([[1.0, 1.0, 1.0], [0.5, 0.4, 0.6], [0.1, 0.2, 0.3], [1e-3, 1e-2, 2e-3], [1e-5, 1e-5, 1e-5]])
-    ax = figures.plot_convergence(steps, values, floor=1e-2)
-    assert isinstance(ax, Axes)
-    assert len(ax.lines) == 1
-    line = ax.lines[0]
-    np.testing.assert_array_equal(line.get_ydata(), [1.0, 0.5, 0.2, 2e-3])  # stops once the median is <= floor
-    assert line.get_xdata()[0] == 0.5  # step 0 drawn at 1/2 on the log axis
-    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 1
-    single = figures.plot_convergence(steps, values[:, 0])
-    assert len(single.lines) == 1 and not single.collections  # one run: no band
-
-
-def test_plot_lr_sweep_one_curve_per_pair():
-    summary = figures.summarize_sweep(_toy_table(), np.random.default_rng(0), n_boot=100)
-    ax = figures.plot_lr_sweep(summary)
-    assert isinstance(ax, Axes)
-    assert len(ax.containers) == 2
-    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"

@@ -9,23 +9,28 @@ import importlib
 __version__ = "0.1.0"
 
 SUBMODULES = (
-    "audit",
+    # core: one formula, two engines
+    "engines",
+    "tangents",
+    "oracles",
+    "optimizers",
+    "objectives",
+    "descent",
+    # benchmarking: rules -> run -> store -> analyse -> draw
+    "protocols",
     "benchmark",
+    "results",
+    "statistics",
+    "profiles",
+    "equal_cost",
+    "montecarlo",
+    "timing",
+    "plotting",
+    # the theory chapters' closed forms, the chapters' own code, the build's memo, the CLI
+    "theory",
+    "experiments",
     "cache",
     "cli",
-    "costs",
-    "descent",
-    "engines",
-    "figures",
-    "objectives",
-    "nets",
-    "optimizers",
-    "oracles",
-    "plotting",
-    "profiles",
-    "studies",
-    "tangents",
-    "theory",
 )
 
 

@@ -8,9 +8,13 @@ import argparse
 import math
 import os
 import sys
+import warnings
 from pathlib import Path
 
-from forwardgrad import benchmark
+import numpy as np
+
+from forwardgrad import benchmark, objectives, plotting, profiles, protocols, results
+from forwardgrad.protocols import BenchmarkError
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -61,7 +65,7 @@ def _parser():
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     bench = commands.add_parser("bench", help="run a protocol over a grid into a CSV table")
-    bench.add_argument("--protocol", default="paper", choices=list(benchmark.PROTOCOLS))
+    bench.add_argument("--protocol", default="paper", choices=list(protocols.PROTOCOLS))
     bench.add_argument("--functions", type=_name_list, help="comma-separated names, 'paper' or 'all'")
     bench.add_argument("--dims", type=_dim_list, help="comma-separated dimensions, e.g. 2,10,100")
     bench.add_argument("--optimizers", type=_name_list, help="e.g. sgd,clipped_sgd,adam,adabelief")
@@ -116,47 +120,46 @@ def _bench(args):
         "alpha": args.alpha,
         "beta": args.beta,
     }
-    p = benchmark.protocol(args.protocol, **overrides)
+    p = protocols.protocol(args.protocol, **overrides)
     out = args.out or Path("results") / f"{args.protocol}.csv"
     if args.scheduler and args.parallel != "dask":
-        raise benchmark.BenchmarkError("--scheduler needs --parallel dask")
+        raise BenchmarkError("--scheduler needs --parallel dask")
     benchmark.plan(p)  # bad names and dimensions fail here, before anything is printed
     if not args.quiet:
-        print(benchmark.summary(p), file=sys.stderr)
+        print(protocols.summary(p), file=sys.stderr)
     try:
         table = benchmark.sweep(
             p, seed=args.seed, engine=args.engine, jobs=args.jobs, out=out,
             parallel=args.parallel, scheduler=args.scheduler, progress=not args.quiet,
         )
     except KeyboardInterrupt:
-        print(f"forwardgrad: interrupted; finished chunks are kept in {benchmark.parts_dir(out).name}/, "
+        print(f"forwardgrad: interrupted; finished chunks are kept in {results.parts_dir(out)}/, "
               "rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
-    side = benchmark.sidecar_path(out)
+    side = results.sidecar_path(out)
     print(f"{len(table)} runs ({table['engine'].iloc[0]} engine) -> {out} and {side.name}")
     return 0
 
 
 def _profile(args):
+    # pyplot picks its backend when first imported: choose the file-only Agg backend before that
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
-    from forwardgrad import plotting, profiles
-
-    table = benchmark.load(args.table)
+    table = results.load(args.table)
+    scoring = protocols.scoring(protocols.PROTOCOLS[table["protocol"].iloc[0]])
     fig = plt.figure()
     formats = fig.canvas.get_supported_filetypes()
     plt.close(fig)
     suffix = args.out.suffix.lstrip(".").lower()
     if suffix not in formats:
-        raise benchmark.BenchmarkError(
+        raise BenchmarkError(
             f"cannot save a figure as {args.out.name!r}; use one of .{', .'.join(sorted(formats))}"
         )
     result = profiles.profile(table, args.kind, target=args.target, bootstrap=args.bootstrap,
-                              rng=np.random.default_rng(args.seed))
+                              rng=np.random.default_rng(args.seed), **scoring)
     axes = plotting.plot_by_dim(result)
     fig = axes[0].figure
     fig.suptitle(f"{args.kind} profile, {table['protocol'].iloc[0]} protocol ({table['engine'].iloc[0]})")
@@ -173,42 +176,10 @@ def _profile(args):
     return 0
 
 
-def functions_table(dim=None):
-    """The test-function collection as a DataFrame (one row per function), for ``functions``."""
-    import pandas as pd
-
-    from forwardgrad import objectives
-
-    selections = {d: set(objectives.paper_selection(d)) for d in benchmark.PAPER_DIMS}
-    rows = []
-    for name in objectives.names():
-        obj = objectives.get(name)
-        if dim is not None and not obj.accepts(dim):
-            continue
-        row = {"function": name, "dims": obj.dimension_rule}
-        if dim is not None:
-            lower, upper = obj.bounds(dim)
-            row["box"] = _box_text(lower, upper)
-            try:
-                row["f_star"] = f"{obj.minimum(dim)[1]:.6g}"
-            except ValueError:
-                row["f_star"] = "unknown"
-        row["tags"] = ",".join(sorted(t for t in obj.tags if t != "continuous"))
-        row["paper"] = ",".join(str(d) for d in benchmark.PAPER_DIMS if name in selections[d]) or "-"
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _box_text(lower, upper):
-    if len(set(lower)) == 1 and len(set(upper)) == 1:
-        return f"[{lower[0]:g}, {upper[0]:g}]^d"
-    return "per coordinate"
-
-
 def _functions(args):
-    table = functions_table(args.dim)
+    table = objectives.describe(d=args.dim)
     if table.empty:
-        raise benchmark.BenchmarkError(f"no test function accepts dimension {args.dim}")
+        raise BenchmarkError(f"no test function accepts dimension {args.dim}")
     print(table.to_string(index=False))
     return 0
 
@@ -217,17 +188,26 @@ COMMANDS = {"bench": _bench, "profile": _profile, "functions": _functions}
 
 
 def main(argv=None):
-    """Entry point of the ``forwardgrad`` console script; returns the exit status."""
+    """Entry point of the ``forwardgrad`` console script; returns the exit status.
+
+    Errors are one line on stderr (exit 1; a usage error exits 2), and so is each warning.
+    """
     args = _parser().parse_args(argv)
-    try:
-        return COMMANDS[args.command](args)
-    except BrokenPipeError:  # e.g. `forwardgrad functions | head`
-        sys.stdout = open(os.devnull, "w")
-        return 0
-    except (benchmark.BenchmarkError, ValueError, KeyError, OSError, ImportError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
-        print(f"forwardgrad {args.command}: error: {message}", file=sys.stderr)
-        return 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            status = COMMANDS[args.command](args)
+        except BrokenPipeError:  # e.g. `forwardgrad functions | head`
+            sys.stdout = open(os.devnull, "w")
+            status = 0
+        except (BenchmarkError, ValueError, KeyError, OSError, ImportError) as err:
+            message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
+            print(f"forwardgrad {args.command}: error: {message}", file=sys.stderr)
+            status = 1
+    for warning in caught if status == 0 else ():
+        if issubclass(warning.category, UserWarning):
+            print(f"forwardgrad {args.command}: warning: {warning.message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

@@ -20,18 +20,10 @@ from typing import Any, NamedTuple
 import numpy as np
 from tqdm import tqdm
 
+from forwardgrad import oracles as _oracles
 from forwardgrad import tangents as _tangents
 from forwardgrad.engines import check_engine, load_jax, namespace
-from forwardgrad.oracles import (
-    finite_difference_estimate,
-    forward_estimate,
-    guided_estimate,
-    guided_tangent,
-    projected_estimate,
-    value_and_grad,
-)
 
-GRADIENTS = ("true", "forward", "projected", "guided", "fd")
 STATUSES = ("running", "solved", "budget", "diverged")
 RUNNING, SOLVED, BUDGET, DIVERGED = range(4)
 
@@ -39,13 +31,14 @@ RUNNING, SOLVED, BUDGET, DIVERGED = range(4)
 class Arm(NamedTuple):
     """One optimizer with one gradient oracle.
 
-    ``gradient`` is one of :data:`GRADIENTS`: ``"true"`` (one reverse pass), ``"forward"`` (the
+    ``gradient`` names an estimator of :data:`forwardgrad.oracles.ORACLES` (or is an
+    :class:`~forwardgrad.oracles.Oracle`): ``"true"`` (one reverse pass), ``"forward"`` (the
     mean of ``k`` forward gradients), ``"projected"`` (:func:`~forwardgrad.oracles.projected_estimate`
     on ``k`` tangents), ``"guided"`` (:func:`~forwardgrad.oracles.guided_estimate` with mixing
     ``alpha``, guided by an exponential average of past estimates with decay ``beta``: 0.9 is
     Adam's first moment, 0 the previous estimate) or ``"fd"`` (forward differences of step
-    ``eps`` along ``k`` tangents). ``tangent`` is the law of the tangents (not used by ``"true"``
-    and ``"guided"``).
+    ``eps`` along ``k`` tangents). ``tangent`` is the law of the tangents of the estimators that
+    draw from a law (not ``"true"`` nor ``"guided"``).
     """
 
     optimizer: Any
@@ -93,39 +86,13 @@ class _Carry(NamedTuple):
     key: Any
 
 
-def relative_divergence(factor=1e5):
-    r"""Divergence rule: from step 1 on, $f(x_k)$ is not finite or
-    $f(x_k) - f(x_0) > \text{factor}\cdot(1 + |f(x_0) - \text{target}|)$.
+def check_arm(arm):
+    """Check the settings of an :class:`Arm`; return it with its tangent law resolved to a function.
 
-    It never fires at step 0, and it scales with the run's own initial gap, so a function whose
-    values are large everywhere in its box is not declared diverged for being large.
+    Raises ``ValueError`` for an unknown gradient or law, or a setting out of range.
     """
-
-    def rule(f0, fx, target, t):
-        xp = namespace(fx)
-        gap = xp.abs(f0 - xp.where(xp.isfinite(target), target, 0.0))
-        return (t >= 1) & (~xp.isfinite(fx) | (fx - f0 > factor * (1.0 + gap)))
-
-    return rule
-
-
-DEFAULT_DIVERGENCE = relative_divergence()
-
-
-def absolute_divergence(threshold=1e5):
-    r"""The original code's rule: $f(x_k) - \text{target} > \text{threshold}$, checked from step 0."""
-
-    def rule(f0, fx, target, t):
-        xp = namespace(fx)
-        return ~xp.isfinite(fx) | (fx - target > threshold)
-
-    return rule
-
-
-def _check_arm(arm):
-    if arm.gradient not in GRADIENTS:
-        raise ValueError(f"unknown gradient {arm.gradient!r}; valid gradients are {', '.join(GRADIENTS)}")
-    if int(arm.k) != arm.k or arm.k < 1:
+    _oracles.get(arm.gradient)
+    if isinstance(arm.k, bool) or int(arm.k) != arm.k or arm.k < 1:
         raise ValueError(f"k (tangents per step) must be a positive integer, got {arm.k}")
     if not 0 < arm.alpha <= 1:
         raise ValueError(f"alpha must lie in (0, 1], got {arm.alpha}")
@@ -160,39 +127,32 @@ def _join(xp, pieces, axis=0):
     return pieces[0] if len(pieces) == 1 else xp.concatenate(pieces, axis=axis)
 
 
-def _estimate(f, arm, x, v, guide, engine):
-    if arm.gradient == "true":
-        return value_and_grad(f, x, engine)
-    if arm.gradient == "forward":
-        return forward_estimate(f, x, v, engine)
-    if arm.gradient == "projected":
-        return projected_estimate(f, x, v, engine)
-    if arm.gradient == "guided":
-        return guided_estimate(f, x, v, guide, arm.alpha, engine)
-    return finite_difference_estimate(f, x, v, arm.eps)
-
-
 def _make_oracle(f, arms, sizes, engine):
     """A function ``(x, rng, guide) -> (fx, g)`` over the whole batch, in arm order.
 
-    Arms with the same oracle settings share one AD call over their stacked rows.
+    Arms with the same oracle settings share one AD call over their stacked rows; ``sizes`` None
+    means one arm over every row.
     """
-    edges = np.concatenate([[0], np.cumsum(sizes)])
+    edges = None if sizes is None else np.concatenate([[0], np.cumsum(sizes)])
     groups = {}
     for i, arm in enumerate(arms):
         groups.setdefault(arm._replace(optimizer=None, tangent=None), []).append(i)
+
+    def rows(a, i):
+        return a if edges is None else a[edges[i] : edges[i + 1]]
 
     def oracle(x, rng, guide):
         xp = namespace(x)
         d = x.shape[-1]
         pieces = [None] * len(arms)
         for arm, members in groups.items():
-            xs = _join(xp, [x[edges[i] : edges[i + 1]] for i in members])
+            spec = _oracles.get(arm.gradient)
+            xs = _join(xp, [rows(x, i) for i in members])
             lead = (arm.k,) if arm.k > 1 else ()
-            us = None if guide is None else _join(xp, [guide[edges[i] : edges[i + 1]] for i in members])
-            if arm.gradient == "guided":
-                v = guided_tangent(rng, us, arm.alpha, lead + xs.shape)
-            elif arm.gradient == "true":
+            us = None if guide is None else _join(xp, [rows(guide, i) for i in members])
+            if spec.tangents == "guided":
+                v = _oracles.guided_tangent(rng, us, arm.alpha, lead + xs.shape)
+            elif spec.tangents is None:
                 v = None
             elif all(arms[i].tangent is arms[members[0]].tangent for i in members):
                 # one draw for the whole group: on JAX every draw is a key split plus a bit
@@ -200,11 +160,12 @@ def _make_oracle(f, arms, sizes, engine):
                 v = arms[members[0]].tangent(rng, lead + xs.shape)
             else:
                 v = _join(xp, [arms[i].tangent(rng, lead + (sizes[i], d)) for i in members], axis=-2)
-            fx, g = _estimate(f, arm, xs, v, us, engine)
+            fx, g = spec.estimate(f, xs, v, engine=engine, guide=us, alpha=arm.alpha, eps=arm.eps)
             start = 0
             for i in members:
-                pieces[i] = (fx[start : start + sizes[i]], g[start : start + sizes[i]])
-                start += sizes[i]
+                size = x.shape[0] if sizes is None else sizes[i]
+                pieces[i] = (fx[start : start + size], g[start : start + size])
+                start += size
         if len(groups) == 1:
             return fx, g
         return _join(xp, [p[0] for p in pieces]), _join(xp, [p[1] for p in pieces])
@@ -212,17 +173,78 @@ def _make_oracle(f, arms, sizes, engine):
     return oracle
 
 
-def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, divergence, record, f0):
-    """The lockstep step ``(carry, rng) -> carry``, written once for both engines."""
+def make_step(f, arms, sizes=None, engine="autograd"):
+    """The step of a batch of runs, without bookkeeping: ``(x, states, rng, guide) -> (fx, g, step, states)``.
+
+    The rows of ``x`` belong to the arms in order, ``sizes[i]`` rows to arm ``i`` (``sizes`` None:
+    one arm, every row). Each arm's oracle gives $(f(x), g)$ at its rows (arms with the same oracle
+    settings in ONE AD call), and its optimizer turns $g$ into the step (consecutive arms sharing
+    an optimizer in ONE update); the caller moves to ``x + step``. ``states`` holds one optimizer state per
+    block of :func:`optimizer_blocks`; ``rng`` is a ``numpy.random.Generator`` on autograd and a
+    :class:`~forwardgrad.tangents.JaxStream` while tracing on JAX; ``guide`` is the guided
+    estimate's guess per row (None without a guided arm). Every caller that steps an optimizer
+    with an oracle (the lockstep descent, :func:`single_step`, the networks' minibatch loop)
+    goes through this function.
+    """
+    arms = [check_arm(a) for a in arms]
     oracle = _make_oracle(f, arms, sizes, engine)
-    blocks = _optimizer_blocks(arms, sizes)
-    calls_per_step = np.repeat([1 if arm.gradient == "true" else arm.k for arm in arms], sizes).astype(float)
-    guided = any(arm.gradient == "guided" for arm in arms)
+    blocks = optimizer_blocks(arms, sizes)
+
+    def step(x, states, rng, guide):
+        xp = namespace(x)
+        fx, g = oracle(x, rng, guide)
+        updates = [opt.update(g if b is None else g[a:b], state) for (opt, a, b), state in zip(blocks, states)]
+        return fx, g, _join(xp, [u[0] for u in updates]), tuple(u[1] for u in updates)
+
+    return step
+
+
+def single_step(f, arm, engine="autograd"):
+    """One step of one :class:`Arm` on a batch: ``(x, state, rng) -> (fx, g, step, state, rng)``.
+
+    ``rng`` is a ``numpy.random.Generator`` on autograd and a JAX key on JAX (the key to carry
+    to the next step is returned); ``state`` is the arm's optimizer state. A guided arm is guided
+    by nothing (a zero guess). Traceable inside ``jax.jit`` on the JAX engine.
+    """
+    step = make_step(f, [arm], None, engine)
+    guided = _oracles.get(arm.gradient).tangents == "guided"
+
+    def one(x, state, rng):
+        stream = _tangents.JaxStream(rng) if engine == "jax" else rng
+        guide = namespace(x).zeros_like(x) if guided else None
+        fx, g, delta, (state,) = step(x, (state,), stream, guide)
+        return fx, g, delta, state, stream.key if engine == "jax" else rng
+
+    return one
+
+
+def iterate(f, arm, x0, steps, rng):
+    """Yield ``(x, fx, g, step, state)`` for each of ``steps`` updates of one arm from the batch ``x0``.
+
+    ``x`` is the iterate at which the oracle was called, ``step`` the update the optimizer made
+    from it and ``state`` its state after that update; the next iterate is ``x + step``. The
+    autograd engine, ``rng`` a ``numpy.random.Generator``.
+    """
+    one = single_step(f, arm)
+    x = np.asarray(x0, dtype=float)
+    state = arm.optimizer.init(x)
+    for _ in range(int(steps)):
+        fx, g, step, state, rng = one(x, state, rng)
+        yield x, fx, g, step, state
+        x = x + step
+
+
+def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, divergence, record, f0):
+    """The lockstep step ``(carry, rng) -> carry``: :func:`make_step` and the bookkeeping."""
+    move = make_step(f, arms, sizes, engine)
+    calls_per_step = np.repeat([_oracles.get(arm.gradient).calls(arm.k) for arm in arms], sizes).astype(float)
+    guided = any(_oracles.get(arm.gradient).tangents == "guided" for arm in arms)
     beta = np.repeat([arm.beta for arm in arms], sizes)[:, None]
 
     def step(c, rng):
         xp = namespace(c.x)
-        fx, g = oracle(c.x, rng, c.guide)
+        fx, g, step, states = move(c.x, c.states, rng, c.guide)
+        x = c.x + step
         running = c.status == RUNNING
         fx = xp.where(running, fx, c.f_last)
         ladder_hits = c.ladder_hits
@@ -230,13 +252,11 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
             reached = running[:, None] & (fx[:, None] <= ladder) & xp.isnan(ladder_hits)
             ladder_hits = xp.where(reached, c.t, ladder_hits)
         solved = running & (fx <= target)
-        diverged = running & ~solved & divergence(f0, fx, target, c.t)
+        diverged = running & ~solved & (divergence(f0, fx, target, c.t) if divergence else False)
         budget = running & ~solved & ~diverged & (c.t >= max_steps)
         status = xp.where(solved, SOLVED, xp.where(diverged, DIVERGED, xp.where(budget, BUDGET, c.status)))
         hit = xp.where(solved, c.t, c.hit)
         moving = status == RUNNING
-        updates = [opt.update(g[a:b], state) for (opt, a, b), state in zip(blocks, c.states)]
-        x = c.x + _join(xp, [u[0] for u in updates])
         if bounds is not None:
             x = xp.clip(x, bounds[0], bounds[1])
         f_traj, x_traj = c.f_traj, c.x_traj
@@ -248,7 +268,7 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
         return _Carry(
             t=c.t + 1,
             x=xp.where(moving[:, None], x, c.x),
-            states=tuple(u[1] for u in updates),
+            states=states,
             status=status,
             hit=hit,
             steps=c.steps + moving,
@@ -265,12 +285,15 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
     return step
 
 
-def _optimizer_blocks(arms, sizes):
+def optimizer_blocks(arms, sizes):
     """``(optimizer, first row, end row)`` for each run of consecutive arms sharing one optimizer.
 
     One update (and one state) per block instead of per arm: the rows are independent, so the
-    numbers are the same, and the compiled loop body is smaller.
+    numbers are the same, and the compiled loop body is smaller. With ``sizes`` None (one arm
+    over every row) the single block is ``(optimizer, None, None)``.
     """
+    if sizes is None:
+        return [(arms[0].optimizer, None, None)]
     blocks, start = [], 0
     for arm, size in zip(arms, sizes):
         if blocks and blocks[-1][0] is arm.optimizer:
@@ -288,7 +311,7 @@ def _initial_carry(arms, x, sizes, f0, n_ladder, record, record_x, key):
     return _Carry(
         t=xp.zeros((), dtype=int),
         x=x,
-        states=tuple(opt.init(x[a:b]) for opt, a, b in _optimizer_blocks(arms, sizes)),
+        states=tuple(opt.init(x[a:b]) for opt, a, b in optimizer_blocks(arms, sizes)),
         status=xp.zeros((runs,), dtype=int),
         hit=nan,
         steps=xp.zeros((runs,)),
@@ -298,7 +321,7 @@ def _initial_carry(arms, x, sizes, f0, n_ladder, record, record_x, key):
         ladder_hits=xp.full((runs, n_ladder), np.nan),
         f_traj=xp.full((len(record), runs), np.nan),
         x_traj=xp.full((len(record),) + x.shape, np.nan) if record_x else None,
-        guide=xp.zeros_like(x) if any(arm.gradient == "guided" for arm in arms) else None,
+        guide=xp.zeros_like(x) if any(_oracles.get(arm.gradient).tangents == "guided" for arm in arms) else None,
         key=key,
     )
 
@@ -325,16 +348,17 @@ def descend_arms(
     such array per arm. ``rng`` is a seeded :class:`numpy.random.Generator`: it draws the tangents
     on autograd and seeds the JAX key on JAX. ``target`` stops a run once $f \\le$ target;
     ``ladder`` lists further thresholds whose first hits are recorded; ``bounds = (lower, upper)``
-    projects every iterate back into the box; ``divergence`` is a rule such as
-    :func:`relative_divergence` (the default); ``record`` lists steps at which $f$ (and, when
-    ``record_x`` or ``d == 2``, $x$) is stored.
+    projects every iterate back into the box; ``divergence`` is a rule ``(f0, fx, target, t) ->
+    diverged`` such as :func:`forwardgrad.protocols.relative_divergence` (None: no run is ever
+    declared diverged); ``record`` lists steps at which $f$ (and, when ``record_x`` or
+    ``d == 2``, $x$) is stored.
     """
     check_engine(engine)
     if not isinstance(rng, np.random.Generator):
         raise TypeError("rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(seed)")
     if int(max_steps) != max_steps or max_steps < 1:
         raise ValueError(f"max_steps must be a positive integer, got {max_steps}")
-    arms = [_check_arm(Arm(*a) if not isinstance(a, Arm) else a) for a in arms]
+    arms = [check_arm(Arm(*a) if not isinstance(a, Arm) else a) for a in arms]
     if not arms:
         raise ValueError("descend_arms needs at least one arm")
     starts = list(x0) if isinstance(x0, (list, tuple)) else [x0] * len(arms)
@@ -353,7 +377,6 @@ def descend_arms(
     if record.size and (record[0] < 0 or record[-1] > max_steps):
         raise ValueError("record steps must lie in [0, max_steps]")
     record_x = d == 2 if record_x is None else bool(record_x)
-    divergence = divergence or DEFAULT_DIVERGENCE
     settings = dict(target=target, ladder=ladder, max_steps=int(max_steps), bounds=bounds,
                     divergence=divergence, record=record)
 

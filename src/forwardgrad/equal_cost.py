@@ -1,20 +1,18 @@
-r"""Studies beyond the paper: several tangents per step, guided tangents, finite differences.
+r"""Solvers whose steps cost different amounts, run under one budget counted in cost units.
 
-Three kinds of tools, used by the chapters *Multi-tangent forward gradients*, *Guided tangents*
-and *Forward gradients against zeroth-order estimates*:
+A forward gradient with $k$ tangents costs $k$ jvps a step, a forward difference $k + 1$
+evaluations of $f$, a true gradient one vjp: comparing them per step would favour the expensive
+ones. Here every solver gets the same budget in *cost units* and as many steps as it can afford
+(:func:`steps_allowed`), and its runs are scored in those units (:func:`score`,
+:func:`problem_costs`, the aRT of :func:`forwardgrad.protocols.art`), ready for a performance
+profile. Used by the chapters *Multi-tangent forward gradients*, *Guided tangents* and *Forward
+gradients against zeroth-order estimates*.
 
-- Monte Carlo of one estimator at one point (:func:`sample_estimates`, :func:`cosines`,
-  :func:`mean_se`) and the closed forms it is checked against (:func:`cosine_moments`,
-  :func:`second_moment`, :func:`guided_second_moment`, :func:`sgd_sphere_ratio`);
-- :func:`stack`, which glues several test functions into ONE row-separable objective, so that a
-  whole selection of functions runs through ONE compiled descent (on JAX the compilation, not the
+- :func:`stack` glues several test functions into ONE row-separable objective, so that a whole
+  selection of functions runs through ONE compiled descent (on JAX the compilation, not the
   descent, dominates a short sweep);
-- :func:`equal_cost_runs`, :func:`score` and :func:`problem_costs`, which run solvers whose steps
-  cost different amounts (k jvps, k + 1 evaluations of f, ...) under one budget counted in cost
-  units rather than in steps, and turn the runs into the per-problem costs of a performance
-  profile (:func:`forwardgrad.profiles.performance_profile`); :func:`paired_runs` does the same
-  with common tangents, so that two oracles are compared along the same random directions;
-- :func:`evaluation_times`, the measured price of a jvp and of a vjp in evaluations of $f$.
+- :func:`equal_cost_runs` runs the solvers from the same starts; :func:`paired_runs` does the same
+  with common tangents, so that two oracles are compared along the same random directions.
 """
 
 import math
@@ -22,151 +20,9 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
-from forwardgrad import descent as _descent
-from forwardgrad import oracles as _oracles
-from forwardgrad import tangents as _tangents
+from forwardgrad import descent, objectives, protocols
 from forwardgrad.engines import namespace
-
-ESTIMATORS = ("forward", "projected", "guided", "fd")
-
-
-# --------------------------------------------------------------------------------------------
-# Monte Carlo of one estimator at one point
-
-
-def sample_estimates(f, x, gradient, rng, samples, *, k=1, tangent="rademacher", eps=1e-4,
-                     guess=None, alpha=0.5, chunk=2**20):
-    r"""``samples`` independent estimates of $\nabla f(x)$ at ONE point ``x`` of shape ``(d,)``.
-
-    ``gradient`` is one of :data:`ESTIMATORS`; each estimate uses ``k`` fresh tangents from the
-    law ``tangent`` (for ``"guided"``: from :func:`~forwardgrad.oracles.guided_tangent` with the
-    guess ``guess`` and mixing ``alpha``). The package oracles (autograd engine) do the work,
-    ``chunk`` tangent coordinates at a time. Returns an array ``(samples, d)``.
-    """
-    if gradient not in ESTIMATORS:
-        raise ValueError(f"unknown estimator {gradient!r}; valid: {', '.join(ESTIMATORS)}")
-    x = np.asarray(x, dtype=float)
-    d = x.shape[-1]
-    law = _tangents.get(tangent)
-    rows = max(1, int(chunk) // (k * d))
-    out = []
-    for start in range(0, int(samples), rows):
-        m = min(rows, int(samples) - start)
-        xs = np.broadcast_to(x, (m, d)).copy()
-        if gradient == "guided":
-            u = np.broadcast_to(np.asarray(guess, dtype=float), (m, d)).copy()
-            v = _oracles.guided_tangent(rng, u, alpha, (k, m, d))
-            g = _oracles.guided_estimate(f, xs, v, u, alpha)[1]
-        else:
-            v = law(rng, (k, m, d))
-            if gradient == "forward":
-                g = _oracles.forward_gradient(f, xs, v)[1]
-            elif gradient == "projected":
-                g = _oracles.projected_estimate(f, xs, v)[1]
-            else:
-                g = _oracles.finite_difference_estimate(f, xs, v, eps)[1]
-        out.append(np.asarray(g))
-    return np.concatenate(out)
-
-
-def cosines(g, grad):
-    r"""$\cos(g_r, \nabla f) = g_r\cdot\nabla f / (\|g_r\|\,\|\nabla f\|)$ row by row (0 for $g_r = 0$)."""
-    g = np.asarray(g, dtype=float)
-    grad = np.asarray(grad, dtype=float)
-    norms = np.linalg.norm(g, axis=-1) * np.linalg.norm(grad)
-    dots = g @ grad
-    return np.divide(dots, norms, out=np.zeros_like(dots), where=norms > 0)
-
-
-def mean_se(values, axis=0):
-    r"""The Monte Carlo mean and its standard error $s/\sqrt N$ along ``axis``."""
-    values = np.asarray(values, dtype=float)
-    n = values.shape[axis]
-    return values.mean(axis=axis), values.std(axis=axis, ddof=1) / math.sqrt(n)
-
-
-def _sqrt_beta_mean(a, b):
-    """E[sqrt(B)] for B ~ Beta(a, b): B(a + 1/2, b) / B(a, b)."""
-    return math.exp(special.betaln(a + 0.5, b) - special.betaln(a, b))
-
-
-def cosine_moments(gradient, n, k):
-    r"""$(\mathbb{E}[\cos], \mathbb{E}[\cos^2])$ of an estimate from $k$ Gaussian tangents in $\mathbb{R}^n$.
-
-    Write $v_j = a_j\hat\nabla + w_j$ with $w_j \perp \nabla f$. The mean of $k$ forward gradients
-    has $\cos^2 = A/(A + C)$ with independent $A \sim \chi^2_k$ and $C \sim \chi^2_{n-1}$, so
-    $\cos^2 \sim \mathrm{Beta}(\frac k2, \frac{n-1}2)$ and $\mathbb{E}[\cos^2] = \frac{k}{k+n-1}$.
-    The projection onto the span of the tangents (a uniform random $k$-plane) has
-    $\cos^2 = \|P\hat\nabla\|^2 \sim \mathrm{Beta}(\frac k2, \frac{n-k}2)$, so
-    $\mathbb{E}[\cos^2] = \frac kn$ for $k < n$, and $\cos = 1$ for $k \ge n$.
-    """
-    if gradient == "forward":
-        a, b = k / 2, (n - 1) / 2
-    elif gradient == "projected":
-        if k >= n:
-            return 1.0, 1.0
-        a, b = k / 2, (n - k) / 2
-    else:
-        raise ValueError("closed forms exist for the forward and projected estimates only")
-    return _sqrt_beta_mean(a, b), a / (a + b)
-
-
-def second_moment(gradient, n, k=1, tangent="rademacher"):
-    r"""$\mathbb{E}\|g\|^2 / \|\nabla f\|^2$ for $k$ tangents in $\mathbb{R}^n$.
-
-    One forward gradient: $\mathbb{E}[(\nabla f\cdot v)^2\|v\|^2] = m_1\|\nabla f\|^2$ with
-    $m_1 = n$ for Rademacher and sphere tangents ($\|v\|^2 = n$) and $m_1 = n + 2$ for Gaussian
-    ones; the mean of $k$ independent ones has $1 + (m_1 - 1)/k$. The projected estimate
-    $\frac nk P\nabla f$ with $\mathbb{E}[P] = \frac kn I$ has $\frac nk$ (for $k \le n$).
-    """
-    if gradient == "projected":
-        return n / min(k, n)
-    if gradient != "forward":
-        raise ValueError("closed forms exist for the forward and projected estimates only")
-    m1 = {"rademacher": n, "sphere": n, "gaussian": n + 2}[tangent]
-    return 1 + (m1 - 1) / k
-
-
-def guided_second_moment(n, alpha, c, k=1):
-    r"""$\mathbb{E}\|g\|^2/\|\nabla f\|^2$ of the unbiased guided estimate, guess at cosine $c$.
-
-    With $v = \Sigma^{1/2}w$, $w \sim \mathcal N(0, I)$, the estimate $g = \Sigma^{-1}v\,v^\top\nabla f$
-    has $\mathbb{E}\|g\|^2 = \operatorname{tr}(\Sigma^{-1})\,\nabla f^\top\Sigma\nabla f + 2\|\nabla f\|^2$
-    (Isserlis). For $\Sigma = \frac\alpha n I + (1-\alpha)\hat u\hat u^\top$, with $s = \alpha/n$
-    and $t = 1 - \alpha$: $\operatorname{tr}\Sigma^{-1} = \frac{n-1}s + \frac1{s+t}$ and
-    $\hat\nabla^\top\Sigma\hat\nabla = s + t c^2$. The mean of $k$ has $1 + (m - 1)/k$.
-    """
-    s, t = alpha / n, 1.0 - alpha
-    m = ((n - 1) / s + 1 / (s + t)) * (s + t * np.asarray(c, dtype=float) ** 2) + 2
-    return 1 + (m - 1) / k
-
-
-def sgd_sphere_ratio(m, lr):
-    r"""$\mathbb{E}[f(x - \eta g)]/f(x)$ on $f = \|x\|^2$ for unbiased $g$ with $\mathbb{E}\|g\|^2 = m\|\nabla f\|^2$.
-
-    $\|x - \eta g\|^2$ has mean $\|x\|^2 - 2\eta\,x\cdot 2x + \eta^2 m\,4\|x\|^2$, i.e. the ratio
-    $1 - 4\eta + 4\eta^2 m$: below 1 (expected progress) iff $m < 1/\eta$.
-    """
-    return 1.0 - 4.0 * lr + 4.0 * lr**2 * np.asarray(m, dtype=float)
-
-
-def sgd_sphere_calls(n, k, lr, gap, gradient="forward", tangent="rademacher"):
-    r"""Predicted oracle calls of SGD on $\|x\|^2$ to shrink $\mathbb{E}f$ by the factor ``gap``.
-
-    Each step multiplies $\mathbb{E}f$ by $\rho_k$ = :func:`sgd_sphere_ratio` of
-    :func:`second_moment` and costs $k$ calls, so it takes $k\ln(\text{gap})/(-\ln\rho_k)$
-    calls; $\infty$ when $\rho_k \ge 1$. With $\ln\rho_k \approx -4\eta + 4\eta^2(1 + (n-1)/k)$
-    the best $k$ is near $2\eta(n-1)/(1-\eta)$ for Rademacher tangents.
-    """
-    rho = sgd_sphere_ratio(second_moment(gradient, n, k, tangent), lr)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(rho < 1, k * np.log(gap) / -np.log(np.where(rho < 1, rho, 0.5)), np.inf)
-
-
-# --------------------------------------------------------------------------------------------
-# Many test functions in one objective
 
 
 def stack(fs, shifts, sizes):
@@ -207,7 +63,7 @@ class Solver(NamedTuple):
     """A labelled :class:`~forwardgrad.descent.Arm` and its cost per step in cost units."""
 
     label: str
-    arm: _descent.Arm
+    arm: descent.Arm
     cost: float = 1.0
 
 
@@ -216,17 +72,9 @@ def steps_allowed(cost, budget):
     return int(math.floor(budget / cost + 1e-9))
 
 
-def _objectives():
-    from forwardgrad import objectives
-
-    return objectives
-
-
 def _starts(obj, name, d, starts, seed):
-    from forwardgrad.benchmark import seed_sequence
-
     lower, upper = obj.bounds(d)
-    rng = np.random.default_rng(seed_sequence(seed, name, d, "starts"))
+    rng = np.random.default_rng(protocols.seed_sequence(seed, name, d, "starts"))
     return lower + (upper - lower) * rng.random((starts, d))
 
 
@@ -239,7 +87,6 @@ def plan(names, d, *, starts, seed):
     ``function, dim, reason`` for a function without a known minimum in ``d`` or whose value is not
     finite at any start (``perm_zero_d_beta`` overflows at d = 100).
     """
-    objectives = _objectives()
     usable, skipped = [], []
     for name in names:
         obj = objectives.get(name)
@@ -276,10 +123,9 @@ def equal_cost_runs(names, d, solvers, *, budget, starts, seed, repeats=1, targe
 
     Returns ``(table, skipped)``; ``table`` has one row per run with the columns ``function, dim,
     start, repeat, solver, status, hit, steps, f_star, f_start, f_best`` plus those of
-    :func:`score`. ``hit`` counts the updates made before $f \le$ target (NaN if never).
+    :func:`score`. ``hit`` counts the updates made before $f \le$ target (NaN if never). The
+    runs use the benchmark's relative divergence rule.
     """
-    from forwardgrad.benchmark import seed_sequence
-
     solvers = list(solvers)
     labels = [s.label for s in solvers]
     if len(set(labels)) != len(labels):
@@ -304,10 +150,11 @@ def equal_cost_runs(names, d, solvers, *, budget, starts, seed, repeats=1, targe
         })
         for n_steps in sorted(set(horizon.values())):
             group = [s for s in solvers if horizon[s.label] == n_steps]
-            result = _descent.descend_arms(
+            result = descent.descend_arms(
                 f, [s.arm for s in group], x0,
-                rng=np.random.default_rng(seed_sequence(seed, f"{key}|{n_steps}", d, "descent")),
+                rng=np.random.default_rng(protocols.seed_sequence(seed, f"{key}|{n_steps}", d, "descent")),
                 max_steps=n_steps, target=target_gap, bounds=bounds, engine=engine,
+                divergence=protocols.relative_divergence(),
             )
             for i, s in enumerate(group):
                 rows = slice(i * len(x0), (i + 1) * len(x0))
@@ -379,17 +226,15 @@ def problem_costs(table):
     r"""Per problem (function, dim, start) and solver: the aRT in cost units, $\infty$ if never solved.
 
     $\mathrm{aRT} = \sum_r \mathrm{spent}_r / \#\{\text{successful repeats}\}$
-    (:func:`forwardgrad.profiles.art`), the input of
+    (:func:`forwardgrad.protocols.art`), the input of
     :func:`forwardgrad.profiles.performance_profile`. Columns keep the solvers' order of first
     appearance.
     """
-    from forwardgrad.profiles import art
-
     keys = ["function", "dim", "start"]
     order = list(dict.fromkeys(table["solver"]))
-    values = table.groupby(keys + ["solver"], sort=True).apply(
-        lambda g: art(g["spent"], g["success"]), include_groups=False)
-    return values.unstack("solver").reindex(columns=order)
+    runs = table[keys + ["solver"]].assign(evals=table["spent"], success=table["success"])
+    values = protocols.grouped_costs(runs, keys + ["solver"], "art")
+    return values.unstack("solver").sort_index().reindex(columns=order)
 
 
 def success_rates(table, by=("dim",)):
@@ -399,52 +244,3 @@ def success_rates(table, by=("dim",)):
     return rates.reindex(columns=order)
 
 
-# --------------------------------------------------------------------------------------------
-# What an oracle call costs
-
-
-def _best_time(call, repeats):
-    import time
-
-    best = math.inf
-    for _ in range(int(repeats)):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def evaluation_times(f, x, v, *, engine="jax", repeats=20):
-    r"""Seconds for one evaluation of $f$, one jvp and one vjp on the batch ``x`` (best of ``repeats``).
-
-    ``x`` and the tangents ``v`` have shape ``(n, d)``. On JAX each of the three is compiled once
-    before timing; on autograd the functions run as they are. The ratios jvp/f and vjp/f are the
-    price of one forward or reverse pass in evaluations of $f$, for this function, batch size
-    and engine. Returns a dict with keys ``f, jvp, vjp``.
-    """
-    x = np.asarray(x, dtype=float)
-    v = np.asarray(v, dtype=float)
-    if engine == "jax":
-        from forwardgrad.engines import load_jax
-
-        jax = load_jax()
-        xj, vj = jax.numpy.asarray(x), jax.numpy.asarray(v)
-        calls = {
-            "f": jax.jit(f),
-            "jvp": jax.jit(lambda x, v: _oracles.value_and_directional(f, x, v, "jax")),
-            "vjp": jax.jit(lambda x: _oracles.value_and_grad(f, x, "jax")),
-        }
-        runs = {
-            "f": lambda: calls["f"](xj).block_until_ready(),
-            "jvp": lambda: calls["jvp"](xj, vj)[1].block_until_ready(),
-            "vjp": lambda: calls["vjp"](xj)[1].block_until_ready(),
-        }
-        for run in runs.values():
-            run()  # compile
-    else:
-        runs = {
-            "f": lambda: f(x),
-            "jvp": lambda: _oracles.value_and_directional(f, x, v),
-            "vjp": lambda: _oracles.value_and_grad(f, x),
-        }
-    return {name: _best_time(run, repeats) for name, run in runs.items()}

@@ -11,6 +11,8 @@ import difflib
 import math
 from typing import Any, Callable, NamedTuple
 
+import numpy as np
+
 from forwardgrad.engines import namespace
 
 
@@ -127,6 +129,31 @@ def adabelief(lr, b1=0.9, b2=0.999, eps=1e-8):
         return -lr * mu_hat / (xp.sqrt(nu_hat) + eps), MomentState(count, mu, nu)
 
     return Optimizer(_moment_init, update, "adabelief")
+
+
+def scale_by_row(optimizer, lr):
+    r"""The optimizer with run $r$ (row $r$ of the batch) at its own learning rate $\alpha_r$.
+
+    .. math:: \delta x_r = \alpha_r\, \delta x_r^{(\alpha = 1)}
+
+    ``optimizer`` must be built with ``lr=1``; ``lr`` has one entry per run (shape ``(runs,)`` or
+    ``(runs, 1)``; a traced JAX array inside a compiled loop). Exact for SGD, clipped SGD, Adam and
+    AdaBelief, whose steps are proportional to the learning rate and whose states do not depend
+    on it. A whole grid of learning rates then advances as one batch.
+    """
+    if isinstance(lr, (list, tuple, float, int)) or type(lr).__module__ == "numpy":
+        lr = np.asarray(lr, dtype=float)
+        if lr.ndim == 0 or not np.all(np.isfinite(lr) & (lr > 0)):
+            raise ValueError("learning rates must be positive finite numbers, one per run")
+    lr = lr.reshape(-1, 1)
+
+    def update(g, state):
+        if g.shape[0] != lr.shape[0]:
+            raise ValueError(f"{lr.shape[0]} learning rates for a batch of {g.shape[0]} runs")
+        step, state = optimizer.update(g, state)
+        return lr * step, state
+
+    return Optimizer(optimizer.init, update, optimizer.name)
 
 
 OPTIMIZERS = {"sgd": sgd, "clipped_sgd": clipped_sgd, "adam": adam, "adabelief": adabelief}

@@ -7,9 +7,13 @@ tangents gives every row's directional derivative $\nabla f(x_r)\cdot v_r$.
 
 ``engine="autograd"`` (the reference) or ``engine="jax"`` (jitted, float64) pick the AD system;
 both differentiate the same formula and return NumPy arrays.
+
+:data:`ORACLES` registers every estimator behind one signature (see :class:`Oracle`), for the
+descent and the benchmark to pick by name.
 """
 
 import functools
+from typing import Callable, NamedTuple
 
 import numpy as np
 from autograd.core import make_jvp as _autograd_jvp
@@ -162,3 +166,73 @@ def guided_estimate(f, x, v, u, alpha, engine="autograd"):
     d = x.shape[-1]
     along = (w * u_hat).sum(axis=-1, keepdims=True) * u_hat
     return fx, (d / alpha) * (w - along) + along / (alpha / d + 1.0 - alpha)
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry: one signature for every estimator
+
+
+class Oracle(NamedTuple):
+    r"""A gradient estimator as the descent and the benchmark use it.
+
+    - ``estimate(f, x, v, *, engine, guide, alpha, eps) -> (fx, g)``: ``x`` is a batch ``(n, d)``,
+      ``v`` its tangents (``(n, d)``, or ``(k, n, d)`` for $k$ per row; None when ``tangents`` is
+      None), ``guide`` a guess of the gradient per row (the guided estimate's $u$), ``alpha`` its
+      mixing and ``eps`` a finite-difference step; an estimate ignores what it does not use.
+    - ``tangents``: where its tangents come from: ``"law"`` (the arm's tangent law), ``"guided"``
+      (:func:`guided_tangent` around ``guide``) or None (it takes no tangent).
+    - ``calls(k)``: gradient evaluations one step costs (the descent's ``oracle_calls``);
+      ``evaluations(k)``: evaluations of $f$ one step makes.
+    """
+
+    estimate: Callable
+    tangents: str | None
+    calls: Callable
+    evaluations: Callable
+
+
+def _true(f, x, v, *, engine="autograd", **_):
+    return value_and_grad(f, x, engine)
+
+
+def _forward(f, x, v, *, engine="autograd", **_):
+    return forward_estimate(f, x, v, engine)
+
+
+def _projected(f, x, v, *, engine="autograd", **_):
+    return projected_estimate(f, x, v, engine)
+
+
+def _guided(f, x, v, *, engine="autograd", guide=None, alpha=0.5, **_):
+    return guided_estimate(f, x, v, guide, alpha, engine)
+
+
+def _finite_difference(f, x, v, *, eps=1e-4, **_):
+    return finite_difference_estimate(f, x, v, eps)
+
+
+def _per_tangent(k):
+    return k
+
+
+ORACLES = {
+    "true": Oracle(_true, None, lambda k: 1, lambda k: 1),
+    "forward": Oracle(_forward, "law", _per_tangent, _per_tangent),
+    "projected": Oracle(_projected, "law", _per_tangent, _per_tangent),
+    "guided": Oracle(_guided, "guided", _per_tangent, _per_tangent),
+    "fd": Oracle(_finite_difference, "law", _per_tangent, lambda k: k + 1),
+}
+"""Name -> :class:`Oracle`: ``true`` (one reverse pass), ``forward`` (the mean of $k$ forward
+gradients), ``projected`` (:func:`projected_estimate`), ``guided`` (:func:`guided_estimate`) and
+``fd`` (:func:`finite_difference_estimate`, $k + 1$ evaluations of $f$ and no AD)."""
+
+
+def get(gradient):
+    """The :class:`Oracle` registered as ``gradient`` (an Oracle passes through); ``ValueError``
+    for an unknown name."""
+    if isinstance(gradient, Oracle):
+        return gradient
+    try:
+        return ORACLES[gradient]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown gradient {gradient!r}; valid gradients are {', '.join(ORACLES)}") from None

@@ -1,10 +1,14 @@
-"""Drawing what :mod:`forwardgrad.profiles` computed; every function returns its Axes.
+"""Drawing what :mod:`forwardgrad.profiles` and the descent computed; every function returns its Axes.
 
 A solver keeps one colour per optimizer and one line style per gradient (solid: true, dashed:
-forward) across all figures, so the profiles of several dimensions read side by side.
+forward) across all figures, so the profiles of several dimensions read side by side. Nothing
+here computes a result: the numbers come from :mod:`forwardgrad.profiles`,
+:mod:`forwardgrad.descent` and the experiments.
 """
 
 import numpy as np
+from matplotlib.colors import LogNorm
+from matplotlib.ticker import NullLocator
 
 GRADIENT_STYLES = {"true": "-", "forward": "--"}
 OPTIMIZER_COLORS = {"sgd": "C0", "clipped_sgd": "C1", "adam": "C2", "adabelief": "C3"}
@@ -111,4 +115,115 @@ def plot_table(table, ax=None, *, fmt="{:.3g}", cmap="viridis_r", log=True):
                                            for i in table.index])
     for (r, c), v in np.ndenumerate(values):
         ax.text(c, r, fmt.format(v) if np.isfinite(v) else "inf", ha="center", va="center", fontsize=7)
+    return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Trajectories and convergence (Figures 4 and 5)
+
+
+def plot_contours(f, xlim, ylim, ax=None, *, n=300, levels=25, x_star=None, cmap="viridis"):
+    """Filled contours of a 2-D function on log-spaced levels of $f - \\min f + \\epsilon$.
+
+    ``f`` maps (..., 2) to (...). ``x_star`` (2,), when given, is marked with a star.
+    Returns the Axes.
+    """
+    plt = _pyplot()
+    ax = ax if ax is not None else plt.subplots()[1]
+    xs, ys = np.linspace(*xlim, n), np.linspace(*ylim, n)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1)
+    z = np.asarray(f(grid), dtype=float)
+    z = z - z.min()
+    floor = max(np.quantile(z, 1e-3), 1e-12 * max(z.max(), 1.0))
+    z = np.maximum(z, floor)
+    edges = np.geomspace(floor, z.max(), levels)
+    ax.contourf(xs, ys, z, levels=edges, norm=LogNorm(floor, z.max()), cmap=cmap, alpha=0.85)
+    ax.contour(xs, ys, z, levels=edges[::2], colors="white", linewidths=0.3, alpha=0.6)
+    if x_star is not None:
+        ax.plot(*np.asarray(x_star)[:2], marker="*", color="red", markersize=14, linestyle="none",
+                markeredgecolor="white", zorder=5)
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    ax.set_aspect("auto")
+    return ax
+
+
+def plot_paths(x_trajectory, ax=None, *, color="C0", linestyle="-", linewidth=1.5, alpha=1.0,
+               label=None, mark_start=True):
+    """Draw the 2-D paths of several runs, one line each.
+
+    ``x_trajectory`` has shape (R, runs, 2) (as in :class:`forwardgrad.descent.DescentResult`).
+    Only the first line carries ``label``. The starts are marked with a circle.
+    Returns the Axes.
+    """
+    plt = _pyplot()
+    ax = ax if ax is not None else plt.subplots()[1]
+    x_trajectory = np.asarray(x_trajectory, dtype=float)
+    if x_trajectory.ndim != 3 or x_trajectory.shape[-1] != 2:
+        raise ValueError(f"paths must have shape (R, runs, 2), got {x_trajectory.shape}")
+    for r in range(x_trajectory.shape[1]):
+        ax.plot(x_trajectory[:, r, 0], x_trajectory[:, r, 1], color=color, linestyle=linestyle,
+                linewidth=linewidth, alpha=alpha, label=label if r == 0 else None)
+    if mark_start:
+        ax.plot(x_trajectory[0, :, 0], x_trajectory[0, :, 1], marker="o", color=color,
+                markeredgecolor="black", markersize=6, linestyle="none", zorder=4)
+    return ax
+
+
+def plot_convergence(steps, values, ax=None, *, color="C0", linestyle="-", label=None, band=True,
+                     floor=None):
+    """Median of $f - f^\\star$ over runs against steps, with the interquartile band.
+
+    ``values`` has shape (R, runs) (``f_trajectory - f_star``); with one run the line is that
+    run. ``floor``, when given, ends the line at the first step whose median is at or below it
+    (the runs stop at the target). Both axes are logarithmic (step 0 is drawn at 1/2).
+    Returns the Axes.
+    """
+    plt = _pyplot()
+    ax = ax if ax is not None else plt.subplots()[1]
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    steps = np.where(np.asarray(steps) == 0, 0.5, steps)
+    finite = np.where(np.isfinite(values), values, np.inf)
+    q1, median, q3 = np.quantile(finite, [0.25, 0.5, 0.75], axis=1, method="inverted_cdf")
+    end = len(steps)
+    if floor is not None and np.any(median <= floor):
+        end = int(np.argmax(median <= floor)) + 1
+    ax.plot(steps[:end], median[:end], color=color, linestyle=linestyle, label=label)
+    if band and values.shape[1] > 1:
+        upper = np.where(np.isfinite(q3), q3, np.nan)  # a band with diverged runs stays open
+        ax.fill_between(steps[:end], q1[:end], upper[:end], color=color, alpha=0.2, linewidth=0)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    # minor ticks on two log axes double the drawing time of a grid of panels and add little
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_minor_locator(NullLocator())
+    return ax
+
+
+def plot_lr_sweep(summary, ax=None, *, legend=True):
+    """Median steps-to-target against learning rate, one line per (optimizer, gradient).
+
+    ``summary`` is a table from :func:`summarize_sweep`; bootstrap intervals are drawn as error
+    bars and failures (infinite medians) are left out. Colours follow the optimizer and line
+    styles the gradient, as in :mod:`forwardgrad.plotting`. Returns the Axes.
+    """
+    plt = _pyplot()
+    ax = ax if ax is not None else plt.subplots()[1]
+    for (name, gradient), part in summary.groupby(["optimizer", "gradient"], sort=False):
+        part = part.sort_values("lr")
+        ok = np.isfinite(part["median"].to_numpy())
+        lr, med = part["lr"].to_numpy()[ok], part["median"].to_numpy()[ok]
+        upper = np.minimum(part["upper"].to_numpy()[ok], 10 * med.max(initial=1.0))
+        err = np.vstack([med - part["lower"].to_numpy()[ok], upper - med])
+        ax.errorbar(lr, med, yerr=err, color=OPTIMIZER_COLORS.get(name, "C5"),
+                    linestyle=GRADIENT_STYLES.get(gradient, ":"), marker="o", markersize=3,
+                    capsize=2, label=f"{name} ({gradient})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("median steps to target")
+    if legend:
+        ax.legend(fontsize="small", frameon=False)
     return ax

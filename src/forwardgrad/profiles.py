@@ -4,15 +4,12 @@ Data only: every function returns a DataFrame; :mod:`forwardgrad.plotting` draws
 
 A *problem* is a (function, dim, start) triple and a *solver* an (optimizer, gradient[, tangent])
 triple; the tangent enters the solver's label only when a table holds several tangent laws.
-Costs are counted in evaluations (``hit + 1`` for a run that reached the target, ``steps + 1`` for
-one that did not; see :mod:`forwardgrad.benchmark`). The per-problem cost $t_{p,s}$ of a solver with
-several repeats follows its table's protocol:
-
-- ``paper`` and ``honest``: the average running time (Hansen et al., COCO)
-  $\mathrm{aRT} = \sum_r \mathrm{evals}_r / \#\{\text{successful repeats}\}$, where a failed repeat
-  contributes all the evaluations it made, and $\mathrm{aRT} = \infty$ when no repeat succeeds;
-- ``as-coded``: the mean of ``hit + 1`` over the successful repeats only, $\infty$ when none
-  succeeds (what the original code did), with a start already at the target scored a failure.
+Costs are counted in evaluations (:func:`forwardgrad.protocols.evaluations`). The per-problem cost
+$t_{p,s}$ of a solver with several repeats follows a *cost rule* and an *at-target rule*, passed
+as arguments (``cost=``, ``at_target=``; :func:`forwardgrad.protocols.scoring` reads both off a
+protocol): the average running time (:func:`forwardgrad.protocols.art`, the default) or the mean
+of successes, and whether a start already at the target counts as solved (the default) or as a
+failure (the original code's rule).
 
 Profiles (each a step function, returned at its breakpoints as a long DataFrame with one row per
 solver and breakpoint, and ``lower``/``upper`` columns when bootstrap bands are asked for):
@@ -30,12 +27,9 @@ solver and breakpoint, and ``lower``/``upper`` columns when bootstrap bands are 
   (problem, rung, repeat) triples, problems weighted equally, whose rung was reached within a
   budget of $b$ evaluations.
 
-The paper measures "the number of function evaluations to reach the minimum up to 0.1" and says
-nothing about repeats; ``paper`` tables use the aRT, so that its figures differ from ``honest`` only
-through the stopping target, and from ``as-coded`` only through the original code's choices.
-
-Bootstrap bands resample problems with replacement (a seeded ``numpy.random.Generator``) and
-report the pointwise quantiles of the resampled profiles on the original breakpoints.
+Bootstrap bands (:func:`forwardgrad.statistics.cluster_weights`) resample problems with
+replacement and report the pointwise quantiles of the resampled profiles on the original
+breakpoints.
 """
 
 import math
@@ -43,18 +37,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from forwardgrad import benchmark as _benchmark
+from forwardgrad import protocols, statistics
+from forwardgrad.protocols import LADDER_EXPONENTS
 
 PROBLEM = ["function", "dim", "start"]
-
-
-def _protocol(table):
-    names = table["protocol"].unique()
-    if len(names) != 1:
-        raise ValueError(f"a profile needs the runs of one protocol, got {', '.join(map(str, names))}")
-    if names[0] not in _benchmark.PROTOCOLS:
-        raise ValueError(f"unknown protocol {names[0]!r} in the table")
-    return _benchmark.PROTOCOLS[names[0]]
+SOLVER_ORDER = ("sgd", "clipped_sgd", "adam", "adabelief")  # the paper's optimizers, in its order
 
 
 def solver_labels(table):
@@ -68,8 +55,10 @@ def solver_labels(table):
     return label + ")"
 
 
-def _solver_order(table, labels):
-    order = {name: i for i, name in enumerate(_benchmark.PROTOCOLS["paper"].optimizers)}
+def solver_order(table, labels):
+    """The distinct solver ``labels`` of a table's runs in display order: true gradients first,
+    then forward, each in the paper's order of optimizers (others after, by name)."""
+    order = {name: i for i, name in enumerate(SOLVER_ORDER)}
     keys = pd.DataFrame({"label": labels, "opt": table["optimizer"].map(order).fillna(99),
                          "grad": (table["gradient"] == "forward").astype(int)})
     return list(keys.drop_duplicates("label").sort_values(["grad", "opt", "label"])["label"])
@@ -81,85 +70,54 @@ def hit_column(table, target=None):
     if target is None:
         return "hit"
     k = round(math.log10(target))
-    if not math.isclose(10.0**k, target, rel_tol=1e-9) or k not in _benchmark.LADDER_EXPONENTS:
-        raise ValueError(f"target gap {target} is not a rung 1e{min(_benchmark.LADDER_EXPONENTS)}..1e2")
-    stop_gap = (table["stop_target"] - table["f_star"]).max()
-    if 10.0**k < stop_gap * (1 - 1e-6):
+    if not math.isclose(10.0**k, target, rel_tol=1e-9) or k not in LADDER_EXPONENTS:
+        raise ValueError(f"target gap {target} is not a rung 1e{min(LADDER_EXPONENTS)}..1e2")
+    if k not in measured_rungs(table):
         raise ValueError(f"target gap 1e{k} lies below the stopping target; these runs did not measure it")
-    return _benchmark.rung_column(k)
+    return protocols.rung_column(k)
 
 
-def run_outcomes(table, target=None):
-    """Per run: ``success`` under the protocol's rule, and ``evals`` (to the hit, or in total).
+def run_outcomes(table, target=None, *, at_target="solved"):
+    """Per run: ``success`` under the at-target rule, and ``evals`` (to the hit, or in total).
 
     Returns a DataFrame with the problem and solver keys and the columns ``success`` and
-    ``evals``: ``hit + 1`` for a success, ``steps + 1`` (every evaluation made) for a failure.
+    ``evals`` (:func:`forwardgrad.protocols.success` and :func:`forwardgrad.protocols.evaluations`).
     """
-    p = _protocol(table)
     hit = table[hit_column(table, target)].to_numpy(dtype=float)
-    success = np.isfinite(hit)
-    if p.at_target == "failure":
-        success &= hit > 0
-    evals = np.where(success, hit + 1, table["steps"].to_numpy(dtype=float) + 1)
+    success = protocols.success(hit, at_target)
     out = table[PROBLEM].copy()
     out["solver"] = solver_labels(table)
     out["success"] = success
-    out["evals"] = evals
+    out["evals"] = protocols.evaluations(hit, table["steps"].to_numpy(dtype=float), success)
     return out
 
 
-def art(evals, success):
-    r"""Average running time $\sum_r \mathrm{evals}_r / \#\text{successes}$; $\infty$ if none succeeds."""
-    evals = np.asarray(evals, dtype=float)
-    successes = np.count_nonzero(success)
-    return float(evals.sum() / successes) if successes else math.inf
-
-
-def mean_of_successes(evals, success):
-    """Mean of the evaluations of the successful runs only; $\\infty$ if none succeeds."""
-    evals = np.asarray(evals, dtype=float)[np.asarray(success, dtype=bool)]
-    return float(evals.mean()) if evals.size else math.inf
-
-
-COSTS = {"art": art, "mean_of_successes": mean_of_successes}
-
-
 def _aggregate(outcomes, keys, rule, solvers):
-    """Apply a cost rule to every group of runs at once (vectorised :func:`art` and
-    :func:`mean_of_successes`)."""
-    frame = outcomes[keys + ["solver"]].copy()
-    frame["den"] = outcomes["success"].astype(float)
-    frame["num"] = outcomes["evals"] if rule == "art" else outcomes["evals"] * frame["den"]
-    sums = frame.groupby(keys + ["solver"], sort=False)[["num", "den"]].sum()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = np.where(sums["den"] > 0, sums["num"] / sums["den"], np.inf)
-    wide = pd.Series(values, index=sums.index).unstack("solver")
+    """A cost rule applied to every group of runs at once, as a (groups x solvers) table."""
+    wide = protocols.grouped_costs(outcomes, keys + ["solver"], rule).unstack("solver")
     return wide.reindex(columns=solvers).sort_index()
 
 
-def problem_costs(table, target=None, cost=None):
+def problem_costs(table, target=None, *, cost="art", at_target="solved"):
     """The cost $t_{p,s}$ of each solver on each problem ($\\infty$: failed).
 
     Rows: the problems (function, dim, start); columns: the solvers. ``cost`` is ``"art"`` or
-    ``"mean_of_successes"``; by default the table's protocol decides.
+    ``"mean_of_successes"``, ``at_target`` ``"solved"`` or ``"failure"``.
     """
-    rule = cost or _protocol(table).cost
-    if rule not in COSTS:
-        raise ValueError(f"unknown cost rule {rule!r}; valid rules are {', '.join(COSTS)}")
-    outcomes = run_outcomes(table, target)
-    return _aggregate(outcomes, PROBLEM, rule, _solver_order(table, outcomes["solver"]))
+    outcomes = run_outcomes(table, target, at_target=at_target)
+    return _aggregate(outcomes, PROBLEM, cost, solver_order(table, outcomes["solver"]))
 
 
-def art_table(table, target=None):
+def art_table(table, target=None, *, at_target="solved"):
     """The aRT of each solver on each (dim, function), over all its starts and repeats."""
-    outcomes = run_outcomes(table, target)
-    return _aggregate(outcomes, ["dim", "function"], "art", _solver_order(table, outcomes["solver"]))
+    outcomes = run_outcomes(table, target, at_target=at_target)
+    return _aggregate(outcomes, ["dim", "function"], "art", solver_order(table, outcomes["solver"]))
 
 
-def success_table(table, target=None):
+def success_table(table, target=None, *, at_target="solved"):
     """The fraction of successful runs of each solver on each (dim, function)."""
-    outcomes = run_outcomes(table, target)
-    solvers = _solver_order(table, outcomes["solver"])
+    outcomes = run_outcomes(table, target, at_target=at_target)
+    solvers = solver_order(table, outcomes["solver"])
     rate = outcomes.groupby(["dim", "function", "solver"])["success"].mean().unstack("solver")
     return rate.reindex(columns=solvers).sort_index()
 
@@ -177,18 +135,19 @@ def _long(grid, fractions, solvers, x, y, bands, attrs):
     return out
 
 
-def _step_profile(contrib, solvers, x, y, grid, attrs, bootstrap, rng, level):
-    """Average per-problem contributions ``contrib`` (S, P, T) over problems, with bands."""
+def _step_profile(contrib, solvers, x, y, grid, attrs, bootstrap, rng, level, clusters=None):
+    """Average per-problem contributions ``contrib`` (S, P, T) over problems, with bands.
+
+    The bands resample ``clusters`` (one label per problem; default: every problem its own).
+    """
     fractions = contrib.mean(axis=1)
     bands = None
     if bootstrap:
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError("bootstrap bands need rng=numpy.random.default_rng(seed)")
         n = contrib.shape[1]
-        weights = rng.multinomial(n, np.full(n, 1.0 / n), size=int(bootstrap)) / n  # (B, P)
+        labels = np.arange(n) if clusters is None else clusters
+        weights = statistics.cluster_weights(labels, int(bootstrap), rng) / n  # (B, P)
         resampled = np.einsum("bp,spt->sbt", weights, contrib)
-        alpha = (1 - level) / 2
-        bands = (np.quantile(resampled, alpha, axis=1), np.quantile(resampled, 1 - alpha, axis=1))
+        bands = statistics.percentile_interval(resampled, level, axis=1)
     attrs = dict(attrs, bootstrap=int(bootstrap or 0), level=level)
     return _long(grid, fractions, solvers, x, y, bands, attrs)
 
@@ -266,7 +225,7 @@ def accuracies(table, cap=16.0):
     frame["solver"] = solver_labels(table)
     frame["gamma"] = np.clip(np.nan_to_num(gamma, nan=0.0), 0.0, cap)
     wide = frame.groupby(PROBLEM + ["solver"])["gamma"].mean().unstack("solver")
-    return wide.reindex(columns=_solver_order(table, frame["solver"])).sort_index()
+    return wide.reindex(columns=solver_order(table, frame["solver"])).sort_index()
 
 
 def accuracy_profile(table, *, cap=16.0, bootstrap=0, rng=None, level=0.95):
@@ -285,12 +244,13 @@ def accuracy_profile(table, *, cap=16.0, bootstrap=0, rng=None, level=0.95):
 
 
 def measured_rungs(table):
-    """The ladder exponents $k$ the table's runs measured ($10^k \\ge$ the stopping gap)."""
+    """The ladder exponents $k$ the table's runs measured (:func:`forwardgrad.protocols.measured_rungs`
+    with the stopping gap read off the table)."""
     stop_gap = (table["stop_target"] - table["f_star"]).max()
-    return tuple(k for k in _benchmark.LADDER_EXPONENTS if 10.0**k >= stop_gap * (1 - 1e-6))
+    return protocols.measured_rungs(LADDER_EXPONENTS, stop_gap)
 
 
-def ecdf(table, *, rungs=None, per_dim=False, bootstrap=0, rng=None, level=0.95):
+def ecdf(table, *, rungs=None, per_dim=False, bootstrap=0, rng=None, level=0.95, at_target="solved"):
     r"""COCO runtime ECDFs over the target ladder, one per dimension.
 
     For each solver: the fraction of (problem, rung, repeat) triples, with every problem weighing
@@ -303,12 +263,12 @@ def ecdf(table, *, rungs=None, per_dim=False, bootstrap=0, rng=None, level=0.95)
         raise ValueError("no measured rung of the ladder")
     frames = []
     for d, part in table.groupby("dim", sort=True):
-        outcomes = [run_outcomes(part, 10.0**k) for k in rungs]
+        outcomes = [run_outcomes(part, 10.0**k, at_target=at_target) for k in rungs]
         hits = np.stack([np.where(o["success"], o["evals"], np.inf) for o in outcomes], axis=-1)
         if per_dim:
             hits = hits / d
         keys = outcomes[0][PROBLEM + ["solver"]]
-        solvers = _solver_order(part, keys["solver"])
+        solvers = solver_order(part, keys["solver"])
         problems = keys[PROBLEM].drop_duplicates().sort_values(PROBLEM)
         grid = _grid(hits.ravel())
         contrib = np.zeros((len(solvers), len(problems), len(grid)))
@@ -349,22 +309,23 @@ def evaluate(profile, solver, x):
 KINDS = {"performance", "data", "accuracy", "ecdf"}
 
 
-def profile(table, kind, *, target=None, bootstrap=0, rng=None, level=0.95):
+def profile(table, kind, *, target=None, bootstrap=0, rng=None, level=0.95, cost="art", at_target="solved"):
     """The profile of ``kind`` (performance, data, accuracy or ecdf) of a table, per dimension.
 
+    ``cost`` and ``at_target`` are the scoring rules (:func:`problem_costs`).
     Returns one long DataFrame with a ``dim`` column, for :func:`forwardgrad.plotting.plot_by_dim`.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown profile kind {kind!r}; valid kinds are {', '.join(sorted(KINDS))}")
     options = dict(bootstrap=bootstrap, rng=rng, level=level)
     if kind == "ecdf":
-        return ecdf(table, **options)
+        return ecdf(table, at_target=at_target, **options)
     frames = []
     for d, part in table.groupby("dim", sort=True):
         if kind == "accuracy":
             frame = accuracy_profile(part, **options)
         else:
-            costs = problem_costs(part, target)
+            costs = problem_costs(part, target, cost=cost, at_target=at_target)
             frame = (performance_profile if kind == "performance" else data_profile)(costs, **options)
         frame.insert(0, "dim", d)
         frames.append(frame)

@@ -4,21 +4,21 @@ Four groups:
 
 - random walks and sign agreement (Lemma 10, Theorem 9), exact in rational arithmetic;
 - second moments of forward gradients per tangent law (Lemma 4, Property 5, Definitions 6-8);
-- a Wengert list with hand-written forward and reverse sweeps (Figure 1), and cost probes;
-- linear objectives (section 4.2.2) and tangent laws that break the tangent-law properties.
+- a Wengert list with hand-written forward and reverse sweeps (Figure 1);
+- linear objectives (section 4.2.2), tangent laws that break the tangent-law properties, and a
+  noisy gradient oracle for the optimizers of section 3.
 
 Exact quantities are returned as :class:`fractions.Fraction`; convert with ``float`` to plot.
 """
 
 import math
-import time
-import tracemalloc
 from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
 from scipy.special import ndtr
 
+from forwardgrad import oracles
 from forwardgrad.engines import namespace
 
 # ---------------------------------------------------------------------------------------------
@@ -162,12 +162,10 @@ def sign_agreement_monte_carlo(f, x, law, draws, rng):
     gradient with one vjp, and returns ``(mean, standard_error, grad)`` of the number of
     coordinates where $\mathrm{sign}(g_i) = \mathrm{sign}(\partial_i f) \ne 0$.
     """
-    from forwardgrad.oracles import forward_gradient, true_gradient
-
     x = np.asarray(x, dtype=float)
-    grad = true_gradient(f, x)[1]
+    grad = oracles.true_gradient(f, x)[1]
     v = law(rng, (int(draws), x.shape[-1]))
-    g = forward_gradient(f, np.broadcast_to(x, v.shape), v)[1]
+    g = oracles.forward_gradient(f, np.broadcast_to(x, v.shape), v)[1]
     counts = agreement_count(g, grad)
     return counts.mean(), counts.std(ddof=1) / math.sqrt(len(counts)), grad
 
@@ -286,7 +284,7 @@ def equicorrelation(n, rho, var=1.0):
 
 
 # ---------------------------------------------------------------------------------------------
-# Figure 1: Stirling's formula as a Wengert list, and the cost of AD
+# Figure 1: Stirling's formula as a Wengert list, and AD through a loop
 # ---------------------------------------------------------------------------------------------
 
 
@@ -386,26 +384,6 @@ def iterated_map(iterations, rate=0.1):
     return f
 
 
-def measure(call, repeats=5):
-    """``(seconds, peak_bytes)``: the best wall time of ``repeats`` calls, and the peak memory
-    allocated (as seen by :mod:`tracemalloc`) during one further call."""
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - start)
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    tracemalloc.reset_peak()
-    base, _ = tracemalloc.get_traced_memory()
-    call()
-    _, peak = tracemalloc.get_traced_memory()
-    if not was_tracing:
-        tracemalloc.stop()
-    return best, peak - base
-
-
 # ---------------------------------------------------------------------------------------------
 # Linear objectives (section 4.2.2)
 # ---------------------------------------------------------------------------------------------
@@ -464,44 +442,19 @@ def quadratic(h):
     return f
 
 
-def true_oracle(f):
-    """The oracle ``(x, rng) -> (f(x), grad f(x))`` (one reverse pass; ``rng`` unused)."""
-    from forwardgrad.oracles import true_gradient
+def noisy_oracle(sigma):
+    r"""The oracle $g = \nabla f(x) + \sigma\,\xi$: the true gradient plus the arm's tangent scaled by $\sigma$.
 
-    return lambda x, rng: true_gradient(f, x)
-
-
-def noisy_oracle(f, sigma):
-    r"""The oracle $g = \nabla f(x) + \sigma\,\xi$, $\xi \sim \mathcal{N}(0, I)$; ``sigma`` scalar or per row ``(runs, 1)``."""
-    from forwardgrad.oracles import true_gradient
-
-    def oracle(x, rng):
-        fx, g = true_gradient(f, x)
-        return fx, g + sigma * rng.standard_normal(g.shape)
-
-    return oracle
-
-
-def forward_oracle(f, law):
-    r"""The oracle $g = (\nabla f(x)\cdot v)v$ with $v$ drawn from the tangent law ``law`` (one jvp)."""
-    from forwardgrad.oracles import forward_gradient
-
-    return lambda x, rng: forward_gradient(f, x, law(rng, np.shape(x)))
-
-
-def optimizer_path(optimizer, oracle, x0, steps, rng):
-    """Yield ``(x, fx, g, step, state)`` for each of ``steps`` updates from the batch ``x0``.
-
-    ``x`` is the iterate at which the oracle was called, ``step`` the update the optimizer made
-    from it and ``state`` its state after that update; the next iterate is ``x + step``.
+    An :class:`~forwardgrad.oracles.Oracle` for :class:`~forwardgrad.descent.Arm`: with the
+    Gaussian tangent law, $\xi \sim \mathcal{N}(0, I)$ is fresh at every step. ``sigma`` is a
+    scalar or one value per run, shape ``(runs, 1)``. One reverse pass a step.
     """
-    x = np.asarray(x0, dtype=float)
-    state = optimizer.init(x)
-    for _ in range(int(steps)):
-        fx, g = oracle(x, rng)
-        step, state = optimizer.update(g, state)
-        yield x, fx, g, step, state
-        x = x + step
+
+    def estimate(f, x, v, *, engine="autograd", **_):
+        fx, g = oracles.value_and_grad(f, x, engine)
+        return fx, g + sigma * v
+
+    return oracles.Oracle(estimate, "law", lambda k: 1, lambda k: 1)
 
 
 def adam_moments(state, b1, b2):

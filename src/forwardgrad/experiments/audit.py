@@ -13,10 +13,10 @@ with a cluster-bootstrap interval (functions resampled with replacement, all sta
 together, since the starts of one function are not independent problems), and applies a fixed
 rule (:data:`RULES`) that says whether the numbers confirm, refine or contradict the statement.
 The audit (book chapter "Audit of the original protocol") applies the same rule to tables built
-by changing one factor of the protocol at a time: :func:`rescored` changes how runs are scored,
-:func:`substitute` splices the rows of a second sweep into a baseline, and
-:func:`measured_modality` / :func:`measured_selection` rebuild the selection of functions from
-measured rather than flagged modality.
+by changing one factor of the protocol at a time: the scoring rules (``cost=``, ``at_target=``)
+change how runs are scored, :func:`substitute` splices the rows of a second sweep into a
+baseline, and :func:`measured_selection` rebuilds the selection of functions from measured
+rather than flagged modality (:func:`forwardgrad.objectives.modality_table`).
 
 A *problem* is a (function, dim, start) triple and a *solver* an (optimizer, gradient) pair, as in
 :mod:`forwardgrad.profiles`, whose costs $t_{p,s}$ (aRT or the mean of successes, in
@@ -29,8 +29,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from forwardgrad import benchmark as _benchmark
-from forwardgrad import profiles as _profiles
+from forwardgrad import benchmark, objectives, profiles, protocols, statistics
 
 CLAIMS = {
     "a": "in d = 100 every forward optimizer is at least 10x slower than the best true-gradient one",
@@ -63,49 +62,31 @@ SGD_BASED = ("sgd", "clipped_sgd")
 BEST_TRUE = "adabelief (true)"
 SLOWDOWN = 10.0
 
-# what the paper protocol, as registered, decides for each scoring rule
-_AT_TARGET_PROTOCOL = {"solved": "paper", "failure": "as-coded"}
-
 
 def run(protocol="paper", *, seed=0, jobs=1, engine=None, originals=(), **overrides):
     """Sweep the registered ``protocol`` with ``overrides``: ``(table, timing)``.
 
     A thin wrapper of :func:`forwardgrad.benchmark.sweep` (no progress bar) whose arguments are
-    plain values, so that :func:`forwardgrad.cache.cached` can key on them. ``originals`` names
-    functions to sweep in their original definitions (:func:`forwardgrad.objectives.original`);
-    their rows are called ``<name>_original`` (see :func:`substitute` to splice them into a
-    baseline). ``timing`` is the sweep's timing record (``table.attrs["timing"]``).
+    plain values, so that a chapter can memoise it with :func:`forwardgrad.cache.cached`.
+    ``originals`` names functions to sweep in their original definitions
+    (:func:`forwardgrad.objectives.original`); their rows are called ``<name>_original`` (see
+    :func:`substitute` to splice them into a baseline). ``timing`` is the sweep's timing record.
     """
-    from forwardgrad import objectives
-
     custom = None
     if originals:
         custom = {f"{n}_original": objectives.original(n) for n in originals}
         overrides["functions"] = tuple(custom)
-    p = _benchmark.protocol(protocol, **overrides)
-    table = _benchmark.sweep(p, seed=seed, engine=engine, jobs=jobs, objectives=custom, progress=False)
+    p = protocols.protocol(protocol, **overrides)
+    table = benchmark.sweep(p, seed=seed, engine=engine, jobs=jobs, objectives=custom, progress=False)
     timing = dict(table.attrs.get("timing", {}))
     table.attrs.clear()
     return table, timing
 
 
-def paper_table(*, seed=0, jobs=2, engine=None):
-    """The full-scale ``paper`` sweep as ``(table, timing)``, memoised by
-    :func:`forwardgrad.cache.cached` (under ``$FORWARDGRAD_CACHE``, i.e. once per book build):
-    the benchmark and audit chapters share it."""
-    from forwardgrad import cache
-
-    return cache.cached("paper-sweep", run, protocol="paper", seed=seed, jobs=jobs, engine=engine)
-
-
 def chunk_times(timing):
     """The chunks of a sweep's timing record as a DataFrame (function, dim, wall, cpu), the most
     expensive (in CPU seconds) first."""
-    chunks = timing.get("chunks", [])
-    if isinstance(chunks, dict):  # {"<function>-d<dim>": {"wall": ..., "cpu": ...}}
-        chunks = [{"function": k.rsplit("-d", 1)[0], "dim": int(k.rsplit("-d", 1)[1]), **v}
-                  for k, v in chunks.items()]
-    frame = pd.DataFrame(list(chunks), columns=["function", "dim", "wall", "cpu"])
+    frame = pd.DataFrame(list(timing.get("chunks", [])), columns=["function", "dim", "wall", "cpu"])
     return frame.sort_values("cpu", ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -121,46 +102,30 @@ def as_coded(table):
     against a real ``as-coded`` sweep: the runs that differ are ones that diverge under both
     rules, only at different steps, and the mean of successes never looks at their cost.
     """
-    p = _benchmark.PROTOCOLS["as-coded"]
+    p = protocols.PROTOCOLS["as-coded"]
     out = table.copy()
     f_start = out["f_start"].to_numpy(dtype=float)
-    dead = ~np.isfinite(f_start) | (f_start - out["target"].to_numpy(dtype=float) > p.divergence_threshold)
+    rule = protocols.DIVERGENCE_RULES[p.divergence](p.divergence_threshold)
+    dead = rule(f_start, f_start, out["target"].to_numpy(dtype=float), 0)
     out.loc[dead, "status"] = "diverged"
     out.loc[dead, ["steps", "oracle_calls"]] = 0.0
-    out.loc[dead, ["hit", *_benchmark.RUNG_COLUMNS]] = np.nan
+    out.loc[dead, ["hit", *protocols.RUNG_COLUMNS]] = np.nan
     out.loc[dead, "f_best"] = out.loc[dead, "f_start"]
     out.loc[dead, "f_final"] = out.loc[dead, "f_start"]
-    hit = out["hit"].to_numpy(dtype=float)
-    out["success"] = np.isfinite(hit) & (hit > 0)
+    out["success"] = protocols.success(out["hit"], p.at_target)
     out["protocol"] = p.name
     return out
 
 
-def rescored(table, *, at_target):
-    """The same runs scored with another rule for a start already at the target.
-
-    ``at_target="solved"`` (the ``paper`` rule: such a start costs one evaluation) or
-    ``"failure"`` (the original code's 0/0). :mod:`forwardgrad.profiles` reads the rule from the
-    table's ``protocol`` column, so the table is relabelled with the registered protocol that
-    has that rule; the runs themselves are untouched. Pair it with ``cost=...`` in
-    :func:`problem_costs` to change one scoring factor at a time.
-    """
-    if at_target not in _AT_TARGET_PROTOCOL:
-        raise ValueError(f"at_target must be one of {', '.join(_AT_TARGET_PROTOCOL)}, got {at_target!r}")
-    out = table.copy()
-    out["protocol"] = _AT_TARGET_PROTOCOL[at_target]
-    return out
-
-
-def problem_costs(table, *, cost=None, dims=None):
+def problem_costs(table, *, cost="art", at_target="solved", dims=None):
     """$t_{p,s}$ of every problem and solver (rows: function, dim, start; columns: solvers).
 
-    ``cost`` is ``"art"`` or ``"mean_of_successes"`` (default: the protocol's), ``dims`` keeps
-    some dimensions only.
+    ``cost`` and ``at_target`` are the scoring rules (:func:`forwardgrad.profiles.problem_costs`),
+    ``dims`` keeps some dimensions only.
     """
     if dims is not None:
         table = table[table["dim"].isin(list(dims))]
-    return _profiles.problem_costs(table, cost=cost)
+    return profiles.problem_costs(table, cost=cost, at_target=at_target)
 
 
 def _true_and_forward(costs):
@@ -172,16 +137,12 @@ def _true_and_forward(costs):
 
 
 def _cluster_weights(functions, n_boot, rng):
-    """Bootstrap weights ``(n_boot, P)``: functions drawn with replacement, each problem weighted
-    by how often its function was drawn. Row 0 of the result is the data itself (all ones)."""
-    names, index = np.unique(np.asarray(functions), return_inverse=True)
-    ones = np.ones((1, len(index)))
+    """Weights ``(1 + n_boot, P)``: row 0 is the data itself (all ones), then the bootstrap of
+    :func:`forwardgrad.statistics.cluster_weights` with the functions as clusters."""
+    ones = np.ones((1, len(functions)))
     if not n_boot:
         return ones
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("bootstrap intervals need rng=numpy.random.default_rng(seed)")
-    counts = rng.multinomial(len(names), np.full(len(names), 1.0 / len(names)), size=int(n_boot))
-    return np.vstack([ones, counts[:, index]])
+    return np.vstack([ones, statistics.cluster_weights(functions, n_boot, rng)])
 
 
 def _weighted_share(indicator, eligible, weights):
@@ -231,27 +192,27 @@ def best_true_share(costs):
 
 def rho_at(costs, tau=1.0):
     r"""$\rho_s(\tau)$ of every solver (the performance profile at one ratio)."""
-    r = _profiles.performance_ratios(costs)
+    r = profiles.performance_ratios(costs)
     return (r <= tau).mean().rename(f"rho({tau:g})")
 
 
-def success_rates(table, *, common=False, level="run"):
+def success_rates(table, *, common=False, level="run", cost="art", at_target="solved"):
     """Success rates per dimension (rows) and solver (columns).
 
-    ``level="run"``: the fraction of runs that reached the target (under the table's protocol
-    rule); ``"problem"``: the fraction of problems with a finite cost, i.e. $\\rho_s(\\infty)$.
+    ``level="run"``: the fraction of runs that reached the target (under the at-target rule);
+    ``"problem"``: the fraction of problems with a finite cost, i.e. $\\rho_s(\\infty)$.
     ``common=True`` keeps only the functions present in every dimension of the table.
     """
     if common:
         table = table[table["function"].isin(common_functions(table))]
     if level == "problem":
-        return pd.DataFrame({d: np.isfinite(_profiles.problem_costs(part)).mean()
+        return pd.DataFrame({d: np.isfinite(profiles.problem_costs(part, cost=cost, at_target=at_target)).mean()
                              for d, part in table.groupby("dim")}).T.rename_axis("dim")
     if level != "run":
         raise ValueError(f"level must be 'run' or 'problem', got {level!r}")
-    outcomes = _profiles.run_outcomes(table)
+    outcomes = profiles.run_outcomes(table, at_target=at_target)
     outcomes["dim"] = table["dim"].to_numpy()
-    solvers = _profiles._solver_order(table, outcomes["solver"])
+    solvers = profiles.solver_order(table, outcomes["solver"])
     rate = outcomes.groupby(["dim", "solver"])["success"].mean().unstack("solver")
     return rate.reindex(columns=solvers)
 
@@ -285,7 +246,7 @@ def _claim_a(costs, weights):
 
 def _claim_b(costs, weights):
     _, forward = _true_and_forward(costs)
-    r = _profiles.performance_ratios(costs)
+    r = profiles.performance_ratios(costs)
     at_one = (r[forward] <= 1.0).to_numpy()
     everywhere = np.ones(len(r), bool)
     values = np.stack([_weighted_share(at_one[:, i], everywhere, weights) for i in range(len(forward))])
@@ -305,13 +266,13 @@ def _claim_c(costs, weights):
     return share, plurality, true[int(np.nanargmax(wins[:, 0]))]
 
 
-def _claim_d(table, n_boot, rng, low, high):
+def _claim_d(table, n_boot, rng, low, high, at_target="solved"):
     """Success-rate drops from ``low`` to ``high`` per solver, with function-cluster bootstrap."""
     table = table[table["dim"].isin([low, high]) & table["function"].isin(common_functions(
         table[table["dim"].isin([low, high])]))]
-    outcomes = _profiles.run_outcomes(table)
+    outcomes = profiles.run_outcomes(table, at_target=at_target)
     outcomes["dim"] = table["dim"].to_numpy()
-    solvers = _profiles._solver_order(table, outcomes["solver"])
+    solvers = profiles.solver_order(table, outcomes["solver"])
     # per (function, dim, solver): successes and runs; the bootstrap weighs functions
     grouped = outcomes.groupby(["function", "dim", "solver"])["success"].agg(["sum", "count"])
     functions = sorted(outcomes["function"].unique())
@@ -330,24 +291,24 @@ def _claim_d(table, n_boot, rng, low, high):
     return drop, gap, every, solvers
 
 
-def claims(table, *, cost=None, n_boot=0, rng=None, level=0.95, high=100, low=2):
+def claims(table, *, cost="art", at_target="solved", n_boot=0, rng=None, level=0.95, high=100, low=2):
     """The four conclusions of section 5.2 tested on a result table, one row per claim.
 
     Columns: ``value`` (the statistic, see :data:`RULES`), ``lower``/``upper`` (cluster-bootstrap
     quantiles at ``level`` over ``n_boot`` resamples of the functions; NaN without bootstrap),
     ``verdict`` (confirmed, refined, contradicted), ``text`` (the value as a short string),
-    ``detail`` (the solver that decides it). ``cost`` overrides the protocol's cost rule.
+    ``detail`` (the solver that decides it). ``cost`` and ``at_target`` are the scoring rules.
     For (d) the value is the mean drop of the SGD-based solvers minus that of the adaptive ones
     (in success-rate points, positive: SGD drops more); ``detail`` counts the solvers that drop.
     """
     with warnings.catch_warnings():
         # a resample may hold no eligible problem at all: its statistic is NaN and is dropped
         warnings.simplefilter("ignore", RuntimeWarning)
-        return _claims(table, cost, n_boot, rng, level, high, low)
+        return _claims(table, cost, at_target, n_boot, rng, level, high, low)
 
 
-def _claims(table, cost, n_boot, rng, level, high, low):
-    costs = problem_costs(table, cost=cost, dims=[high])
+def _claims(table, cost, at_target, n_boot, rng, level, high, low):
+    costs = problem_costs(table, cost=cost, at_target=at_target, dims=[high])
     weights = _cluster_weights(costs.index.get_level_values("function"), n_boot, rng)
     alpha = (1 - level) / 2
 
@@ -381,7 +342,7 @@ def _claims(table, cost, n_boot, rng, level, high, low):
         verdict_c = "refined" if plurality[0] else "contradicted"
     rows["c"] = dict(value=float(c[0]), lower=bounds[0], upper=bounds[1], verdict=verdict_c, text=f"{c[0]:.0%}",
                      detail=f"most often best: {winner}")
-    drop, gap, every, solvers = _claim_d(table, n_boot, rng, low, high)
+    drop, gap, every, solvers = _claim_d(table, n_boot, rng, low, high, at_target)
     bounds = interval(gap)
     held = [bool(every[0]), bool(gap[0] > 0)]
     if n_boot:
@@ -396,12 +357,12 @@ def _claims(table, cost, n_boot, rng, level, high, low):
     return out[["value", "lower", "upper", "verdict", "text", "detail"]]
 
 
-def dimension_drop(table, low=2, high=100):
+def dimension_drop(table, low=2, high=100, *, at_target="solved"):
     """Per solver: run success rate in ``low`` and ``high`` on the functions present in both, and
     the drop (a DataFrame indexed by solver)."""
-    drop, _, _, solvers = _claim_d(table, 0, None, low, high)
+    drop, _, _, solvers = _claim_d(table, 0, None, low, high, at_target)
     part = table[table["dim"].isin([low, high])]
-    rates = success_rates(part[part["function"].isin(common_functions(part))])
+    rates = success_rates(part[part["function"].isin(common_functions(part))], at_target=at_target)
     out = pd.DataFrame({f"d = {low}": rates.loc[low], f"d = {high}": rates.loc[high]})
     out["drop"] = drop[0]
     return out.reindex(solvers)
@@ -416,7 +377,7 @@ def profile_gap(a, b):
         if solver not in set(b["solver"]):
             continue
         grid = np.union1d(a.loc[a["solver"] == solver, x], b.loc[b["solver"] == solver, x])
-        gaps[solver] = float(np.max(np.abs(_profiles.evaluate(a, solver, grid) - _profiles.evaluate(b, solver, grid))))
+        gaps[solver] = float(np.max(np.abs(profiles.evaluate(a, solver, grid) - profiles.evaluate(b, solver, grid))))
     return pd.Series(gaps, name="gap")
 
 
@@ -447,59 +408,16 @@ def single_runs(table, repeat):
     return table[keep].reset_index(drop=True)
 
 
-def measured_modality(names, dims, *, starts=20, seed=0, carry=None):
-    """Count distinct local minima of each function in each dimension (multi-start Newton).
-
-    Returns a DataFrame with columns function, dim, flagged (the original ``multimodal`` flag),
-    minima (the number of distinct minima :func:`forwardgrad.objectives.find_local_minima`
-    reaches from ``starts`` starts, seeded by (seed, function, dim)), lowest (the lowest value
-    found), f_star (the known minimum, NaN if unknown), found (the lowest value is at most
-    $f^\\star + 0.1$, the benchmark's target: the search reached the global minimum), modality
-    (``"multimodal"`` when ``minima > 1``; ``"unimodal"`` when the one minimum found is the global
-    one; ``"undetermined"`` when every search ended in one place that is not the global minimum,
-    on a plateau or before converging) and source (``"measured"``, or for a dimension in
-    ``carry``, a dict ``{d: d_measured}``, the dimension the count comes from). Functions that do
-    not accept a dimension are left out of it.
-    """
-    from forwardgrad import objectives
-
-    carry = dict(carry or {})
-    rows, found = [], {}
-    for d in dims:
-        source = carry.get(d, d)
-        for name in names:
-            obj = objectives.get(name)
-            if not obj.accepts(d) or not obj.accepts(source):
-                continue
-            if (name, source) not in found:
-                rng = np.random.default_rng(_benchmark.seed_sequence(seed, name, source, "modality"))
-                found[name, source] = objectives.find_local_minima(name, source, starts=starts, rng=rng)[1]
-            values = found[name, source]
-            try:
-                f_star = objectives.get(name).minimum(source)[1]
-            except objectives.UnknownMinimum:
-                f_star = math.nan
-            lowest = float(np.min(values)) if len(values) else math.nan
-            reached = bool(lowest <= f_star + _benchmark.PROTOCOLS["paper"].target_gap)
-            rows.append({"function": name, "dim": d, "flagged": "multimodal" in obj.tags,
-                         "minima": len(values), "lowest": lowest, "f_star": f_star, "found": reached,
-                         "modality": ("multimodal" if len(values) > 1 else
-                                      "unimodal" if reached else "undetermined"),
-                         "source": "measured" if source == d else f"d = {source}"})
-    return pd.DataFrame(rows)
-
-
 def measured_selection(modality, d):
-    """The functions of dimension ``d`` measured unimodal (one local minimum found, and it is the
-    global one), sorted."""
-    part = modality[(modality["dim"] == d) & (modality["modality"] == "unimodal")]
+    """The functions of dimension ``d`` measured unimodal in a
+    :func:`forwardgrad.objectives.modality_table` (no local minimum that is not global, and the
+    global one found), sorted."""
+    part = modality[(modality["d"] == d) & (modality["modality"] == "unimodal")]
     return sorted(part["function"])
 
 
 def selection_changes(modality, dims):
     """Per dimension, the functions the measured selection drops from, and adds to, the paper's."""
-    from forwardgrad import objectives
-
     rows = []
     for d in dims:
         flagged = set(objectives.paper_selection(d))
@@ -538,7 +456,8 @@ def summarize_draws(frames):
 def claims_table(variants, **options):
     """:func:`claims` for each of ``variants``: a DataFrame with one row per (variant, claim).
 
-    ``variants`` maps a label to a result table, a ``(table, cost)`` pair, or a frame that
+    ``variants`` maps a label to a result table, a ``(table, scoring)`` pair (``scoring`` a dict
+    of ``cost`` and ``at_target``, e.g. :func:`forwardgrad.protocols.scoring`), or a frame that
     :func:`claims` (or :func:`summarize_draws`) already computed. ``options`` go to :func:`claims`.
     """
     frames = []
@@ -546,8 +465,8 @@ def claims_table(variants, **options):
         if isinstance(item, pd.DataFrame) and "verdict" in item.columns:  # already a claims frame
             frame = item.reset_index()
         else:
-            table, cost = item if isinstance(item, tuple) else (item, None)
-            frame = claims(table, cost=cost, **options).reset_index()
+            table, scoring = item if isinstance(item, tuple) else (item, {})
+            frame = claims(table, **scoring, **options).reset_index()
         frame.insert(0, "variant", label)
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

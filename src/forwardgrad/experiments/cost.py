@@ -6,8 +6,9 @@ Three *modes* are measured on the same batch ``x`` (and tangents ``v``):
 - ``"jvp"``: one forward pass, $(f(x), \nabla f(x)\cdot v)$ row by row;
 - ``"vjp"``: one reverse pass, $(f(x), \nabla f(x))$ row by row (cotangent ``ones``).
 
-Time is the best of a few rounds of repeated calls (the minimum is the least noisy estimate on a
-shared machine). Memory is engine specific and the two numbers mean different things:
+Time is the best of a few rounds of repeated calls (:mod:`forwardgrad.timing`: the minimum is the
+least noisy estimate on a shared machine). Memory is engine specific and the two numbers mean
+different things:
 
 - autograd: the peak of the Python allocations that :mod:`tracemalloc` sees during one call, above
   what was allocated before it. NumPy reports its array buffers to tracemalloc, so this counts the
@@ -23,75 +24,17 @@ by reverse mode by about $4\times$ the cost of $f$; measured times add memory tr
 interpreter overhead.
 """
 
-import math
-import time
-import tracemalloc
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from forwardgrad import tangents as _tangents
+from forwardgrad import descent, tangents
 from forwardgrad.engines import check_engine, load_jax
-from forwardgrad.oracles import forward_estimate, value_and_directional, value_and_grad
+from forwardgrad.oracles import value_and_directional, value_and_grad
+from forwardgrad.timing import best_time, interleaved_times, python_peak_bytes
 
 MODES = ("f", "jvp", "vjp")
-
-
-def best_time(call, *, repeat=5, min_time=0.01):
-    """The best wall time of one call, in seconds.
-
-    ``call()`` is timed in ``repeat`` rounds; each round makes enough calls (doubling from one) to
-    last ``min_time`` seconds, and the round's mean per call is kept; the best round wins. One
-    untimed call first warms caches (and compiles, for JAX).
-    """
-    call()
-    calls = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(calls):
-            call()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            break
-        calls *= 2
-    best = elapsed / calls
-    for _ in range(repeat - 1):
-        start = time.perf_counter()
-        for _ in range(calls):
-            call()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
-
-
-def interleaved_times(calls, *, repeat=5, min_time=0.01):
-    """The best wall time of each of several calls, measured in turns.
-
-    ``calls`` maps names to zero-argument callables. Each of ``repeat`` rounds times every call
-    once (:func:`best_time` with one round), so a slow spell of a shared machine hits them alike;
-    the best round of each call is kept. Returns a Series of seconds per call, in the order given.
-    """
-    best = {name: math.inf for name in calls}
-    for _ in range(repeat):
-        for name, call in calls.items():
-            best[name] = min(best[name], best_time(call, repeat=1, min_time=min_time))
-    return pd.Series(best, dtype=float)
-
-
-def python_peak_bytes(call):
-    """Peak bytes of Python allocations (tracemalloc) during one ``call()``, above the start level."""
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base, _ = tracemalloc.get_traced_memory()
-        call()
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        if not was_tracing:
-            tracemalloc.stop()
-    return max(peak - base, 0)
 
 
 class CompiledMemory(NamedTuple):
@@ -165,7 +108,7 @@ def measure_modes(f, x, v=None, *, engine="autograd", repeat=5, min_time=0.01, m
     """
     x = np.asarray(x, dtype=float)
     if v is None:
-        v = _tangents.rademacher(np.random.default_rng(0), x.shape)
+        v = tangents.rademacher(np.random.default_rng(0), x.shape)
     v = np.asarray(v, dtype=float)
     calls, plans = mode_calls(f, x, v, engine)
     frame = pd.DataFrame({"seconds": interleaved_times(calls, repeat=repeat, min_time=min_time)})
@@ -194,26 +137,15 @@ def ratios(frame, column="seconds"):
 def step_function(f, optimizer, gradient="forward", *, tangent="rademacher", k=1, engine="jax"):
     """One descent step ``(x, state, rng) -> (x, state, rng)`` with one oracle and one optimizer.
 
-    ``gradient`` is ``"true"`` (one vjp) or ``"forward"`` (the mean of ``k`` forward gradients,
-    tangents drawn from ``tangent``). On JAX the step is jitted and ``rng`` is a JAX key (the
-    tangents come from a :class:`~forwardgrad.tangents.JaxStream`); on autograd ``rng`` is a
-    ``numpy.random.Generator``. It is what one lockstep step of :mod:`forwardgrad.descent` does,
-    without the bookkeeping of targets and statuses.
+    :func:`forwardgrad.descent.single_step` of the arm (``gradient``, ``tangent``, ``k``), jitted
+    on JAX (``rng`` a JAX key there, a ``numpy.random.Generator`` on autograd): what one lockstep
+    step of :mod:`forwardgrad.descent` does, without the bookkeeping of targets and statuses.
     """
     check_engine(engine)
-    if gradient not in ("true", "forward"):
-        raise ValueError(f"gradient must be 'true' or 'forward', got {gradient!r}")
-    law = _tangents.get(tangent)
+    one = descent.single_step(f, descent.Arm(optimizer, gradient, tangent, k=k), engine)
 
     def step(x, state, rng):
-        if gradient == "true":
-            _, g = value_and_grad(f, x, engine)
-        else:
-            stream = _tangents.JaxStream(rng) if engine == "jax" else rng
-            v = law(stream, ((k,) if k > 1 else ()) + tuple(x.shape))
-            _, g = forward_estimate(f, x, v, engine)
-            rng = stream.key if engine == "jax" else rng
-        delta, state = optimizer.update(g, state)
+        _, _, delta, state, rng = one(x, state, rng)
         return x + delta, state, rng
 
     return load_jax().jit(step) if engine == "jax" else step

@@ -9,7 +9,8 @@ so they run on autograd and JAX alike.
 
 :func:`train` is a small seeded minibatch loop (the lockstep descent of
 :mod:`forwardgrad.descent` has one fixed objective, while here every step sees a new minibatch, a
-different one for every run). On JAX each chunk of steps is one jitted ``lax.scan``.
+different one for every run); each step is :func:`forwardgrad.descent.single_step` on the
+minibatch loss. On JAX each chunk of steps is one jitted ``lax.scan``.
 """
 
 import functools
@@ -19,10 +20,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from forwardgrad import optimizers as _optimizers
-from forwardgrad import tangents as _tangents
+from sklearn.datasets import load_digits as _sklearn_digits
+from sklearn.model_selection import train_test_split
+
+from forwardgrad import descent, optimizers
 from forwardgrad.engines import check_engine, load_jax, namespace
-from forwardgrad.oracles import forward_estimate, value_and_grad
 
 GRADIENTS = ("true", "forward")
 
@@ -42,12 +44,7 @@ def load_digits(seed=0, test_fraction=0.25):
     The split is stratified and seeded by ``seed``; every feature is standardised with the mean and
     standard deviation of the training set (a pixel that is constant there is only centred).
     """
-    try:
-        from sklearn.datasets import load_digits as _load
-        from sklearn.model_selection import train_test_split
-    except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("the digits task needs scikit-learn: `pip install scikit-learn`") from err
-    x, y = _load(return_X_y=True)
+    x, y = _sklearn_digits(return_X_y=True)
     x_train, x_test, y_train, y_test = train_test_split(
         x.astype(float), y.astype(int), test_size=test_fraction, random_state=seed, stratify=y
     )
@@ -193,29 +190,24 @@ def _check(gradient, k, engine):
 def minibatch_step(theta, state, rng, idx, lr, x, y, *, sizes, optimizer, gradient, k, law, engine):
     """One minibatch step of every run: ``idx`` ``(runs, B)`` picks each run's examples of ``(x, y)``.
 
-    See :func:`make_chunk` for the arguments.
+    :func:`forwardgrad.descent.single_step` on the minibatch loss, with ``optimizer`` (built at
+    learning rate 1) scaled per run by ``lr`` (:func:`forwardgrad.optimizers.scale_by_row`). See
+    :func:`make_chunk` for the arguments.
     """
-    xp = namespace(theta)
     xb, yb = x[idx], y[idx]  # (runs, B, features), (runs, B)
 
     def f(th):
         return cross_entropy(th, xb, yb, sizes)
 
-    if gradient == "true":
-        _, g = value_and_grad(f, theta, engine)
-    else:
-        stream = _tangents.JaxStream(rng) if engine == "jax" else rng
-        v = law(stream, ((k,) if k > 1 else ()) + tuple(theta.shape))
-        _, g = forward_estimate(f, theta, v, engine)
-        rng = stream.key if engine == "jax" else rng
-    delta, state = optimizer.update(g, state)
-    return theta + xp.asarray(lr) * delta, state, rng
+    arm = descent.Arm(optimizers.scale_by_row(optimizer, lr), gradient, law, k=k)
+    _, _, delta, state, rng = descent.single_step(f, arm, engine)(theta, state, rng)
+    return theta + delta, state, rng
 
 
 @functools.lru_cache(maxsize=None)
 def unit_optimizer(name):
     """The optimizer ``name`` at learning rate 1, one object per name (so compiled loops are reused)."""
-    return _optimizers.get(name, lr=1.0)
+    return optimizers.get(name, lr=1.0)
 
 
 @functools.lru_cache(maxsize=64)
@@ -248,7 +240,7 @@ def make_chunk(net, data, optimizer, gradient="true", *, k=1, tangent="rademache
     """
     _check(gradient, k, engine)
     config = dict(sizes=tuple(net.sizes), optimizer=optimizer, gradient=gradient, k=int(k),
-                  law=_tangents.get(tangent))
+                  law=tangent)
     if engine == "autograd":
         x, y = np.asarray(data.x_train, dtype=float), np.asarray(data.y_train)
 
@@ -313,7 +305,6 @@ def train(net, data, *, optimizer="adam", lrs=(1e-3,), gradient="true", k=1, tan
     lrs = np.asarray(lrs, dtype=float).reshape(-1)
     if lrs.size == 0 or not np.all(np.isfinite(lrs) & (lrs > 0)):
         raise ValueError("lrs must be positive finite learning rates")
-    runs = lrs.size * repeats
     repeat_of_run = np.tile(np.arange(repeats), lrs.size)
     lr_of_run = np.repeat(lrs, repeats)
     init_rng, tangent_rng = (np.random.default_rng(s) for s in np.random.SeedSequence([int(seed), 0]).spawn(2))

@@ -13,17 +13,22 @@ through :func:`original` for the audit.
 True
 """
 
-from . import catalogue, fixed, originals, scalable  # noqa: F401  (importing registers them)
+import numpy as np
+import pandas as pd
+
+from . import fixed, originals, scalable  # noqa: F401  (importing registers them)
 from ._registry import FLAGS, ORIGINALS, REGISTRY, Correction, Objective, UnknownMinimum, lookup
-from .modality import (distinct_minima, find_local_minima, local_minima, local_search,
-                       newton_search)
+from .modality import (distinct_minima, find_local_minima, local_minima, local_search, measure_modality,
+                       modality_rng, modality_table, newton_search)
 
 __all__ = [
-    "FLAGS", "REGISTRY", "ORIGINALS", "Objective", "UnknownMinimum", "Correction",
+    "FLAGS", "REGISTRY", "ORIGINALS", "PAPER_DIMS", "Objective", "UnknownMinimum", "Correction",
     "get", "names", "paper_selection", "corrections", "original", "original_names",
     "local_minima", "find_local_minima", "local_search", "newton_search", "distinct_minima",
+    "measure_modality", "modality_rng", "modality_table", "describe",
 ]
 
+PAPER_DIMS = (2, 10, 100)  # the dimensions of the paper's benchmark
 CORRECTION_COLUMNS = ("name", "original", "ours", "source")
 
 
@@ -52,8 +57,6 @@ def corrections():
 
     One row per departure (a function may have several), in name order.
     """
-    import pandas as pd
-
     rows = [(name, c.original, c.ours, c.source)
             for name in names() for c in REGISTRY[name].corrections]
     return pd.DataFrame(rows, columns=list(CORRECTION_COLUMNS))
@@ -78,3 +81,50 @@ def original(name):
         raise KeyError(f"{name!r} has no kept original: its definition was not changed "
                        f"(see corrections()); originals exist for {', '.join(original_names())}"
                        ) from None
+
+
+def _number(value, digits=6):
+    """A float printed with ``digits`` significant digits (deterministic text for the book)."""
+    return f"{value:.{digits}g}" if np.isfinite(value) else str(value)
+
+
+def _interval(lower, upper):
+    return f"[{_number(lower, 5)}, {_number(upper, 5)}]"
+
+
+def box_text(obj, d):
+    """The box as text: ``[-5, 10]^d`` when all coordinates share it, else a product."""
+    lower, upper = obj.bounds(d)
+    if np.all(lower == lower[0]) and np.all(upper == upper[0]):
+        return _interval(lower[0], upper[0]) + (f"^{d}" if d > 1 else "")
+    return " x ".join(_interval(a, b) for a, b in zip(lower, upper))
+
+
+def table_dimension(obj):
+    """The dimension a function is shown in: its fixed one, else 2."""
+    return obj.dim if obj.dim is not None else 2
+
+
+def describe(names=None, d=None):
+    """One row per function: dimension rule, box, f* and x* (in ``d``, or in d = 2 or the fixed
+    d), tags and membership of the paper's selection in d = 2, 10, 100. With ``d``, only the
+    functions accepting it, and no x* column (a point of ``d`` coordinates)."""
+    rows = []
+    for name in names or sorted(REGISTRY):
+        obj = lookup(name, REGISTRY)
+        if d is not None and not obj.accepts(d):
+            continue
+        shown = table_dimension(obj) if d is None else d
+        try:
+            x_star, f_star = obj.minimum(shown)
+            f_text = _number(f_star)
+            x_text = "(" + ", ".join(_number(v, 5) for v in x_star) + ")" if d is None else ""
+        except UnknownMinimum:
+            f_text = x_text = "unknown"
+        row = {"function": name, "dimension": obj.dimension_rule, "d": shown, "box": box_text(obj, shown),
+               "f*": f_text, "x*": x_text, "tags": ", ".join(t for t in FLAGS if t in obj.tags),
+               **{f"paper d={p}": obj.accepts(p) and "multimodal" not in obj.tags for p in PAPER_DIMS}}
+        if d is not None:
+            del row["x*"]
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -9,12 +9,14 @@ segment between them never rises above the higher of the two (no hill between th
 """
 
 import contextlib
+import zlib
 
 import numpy as np
+import pandas as pd
 from autograd import grad, value_and_grad
 from scipy.optimize import minimize
 
-from ._registry import REGISTRY, lookup
+from ._registry import REGISTRY, UnknownMinimum, lookup
 
 try:  # L-BFGS-B's small BLAS calls run 10x slower with a multi-threaded BLAS on a busy machine
     from threadpoolctl import threadpool_limits
@@ -205,3 +207,58 @@ def local_minima(name_or_obj, d, starts=50, rng=None, tol=1e-3):
     """
     x, _ = find_local_minima(name_or_obj, d, starts=starts, rng=rng, tol=tol)
     return len(x)
+
+
+def modality_rng(name, d, seed=0):
+    """The generator of the starts of the modality search for ``name`` in dimension ``d``: seeded
+    by ``(seed, crc32(name), d)``, so every caller measuring the same function sees the same starts."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(str(name).encode()), int(d)]))
+
+
+def measure_modality(name, d, starts=50, seed=0):
+    """Measured modality of one function in dimension ``d``, the one rule every chapter uses.
+
+    Runs :func:`find_local_minima` from ``starts`` starts (:func:`modality_rng`) and returns a dict:
+    ``minima`` (distinct minima found), ``non-global`` (those that are not global, value above
+    ``f* + 1e-3 (1 + |f*|)``, or above the best found when f* is unknown, and lie inside the box),
+    ``boundary`` (those on the box boundary), ``lowest`` (the lowest value found), ``f_star`` (NaN
+    if unknown), ``found`` (the lowest value is within ``1e-3 (1 + |f*|)`` of f*), and
+    ``modality``: ``"multimodal"`` when a non-global interior minimum was found (the sense of the
+    original ``multimodal`` flag: symmetric copies of the global minimum and box-boundary minima
+    do not count), ``"unimodal"`` when none was and the global minimum was found, and
+    ``"undetermined"`` when none was but the searches missed the global minimum (a plateau, or a
+    search that stopped before converging).
+    """
+    obj = lookup(name, REGISTRY)
+    x, f = find_local_minima(obj, d, starts=starts, rng=modality_rng(obj.name, d, seed))
+    try:
+        f_star = float(obj.minimum(d)[1])
+    except UnknownMinimum:
+        f_star = float("nan")
+    reference = f_star if np.isfinite(f_star) else float(np.min(f))
+    lower, upper = obj.bounds(d)
+    on_boundary = np.any((x <= lower) | (x >= upper), axis=-1)
+    tolerance = 1e-3 * (1.0 + abs(reference))
+    non_global = int(np.sum((f > reference + tolerance) & ~on_boundary))
+    lowest = float(np.min(f)) if len(f) else float("nan")
+    found = bool(lowest <= reference + tolerance)
+    return {"function": obj.name, "d": int(d), "flagged": "multimodal" in obj.tags, "minima": len(x),
+            "non-global": non_global, "boundary": int(np.sum(on_boundary)), "lowest": lowest,
+            "f_star": f_star, "found": found,
+            "modality": "multimodal" if non_global else "unimodal" if found else "undetermined"}
+
+
+def modality_table(names, d=None, starts=50, seed=0):
+    """:func:`measure_modality` for each name (in ``d``, or each function's fixed dimension, else 2).
+
+    Column ``measured`` is True when the function is measured multimodal; ``mislabelled`` marks
+    where the original flag and the measurement disagree.
+    """
+    rows = []
+    for name in names:
+        obj = lookup(name, REGISTRY)
+        rows.append(measure_modality(name, d or (obj.dim if obj.dim is not None else 2), starts, seed))
+    table = pd.DataFrame(rows)
+    table["measured"] = table["modality"] == "multimodal"
+    table["mislabelled"] = table["measured"] != table["flagged"]
+    return table
