@@ -313,7 +313,7 @@ def sweep(p, *, seed=0, engine=None, jobs=1, out=None, parallel="loky", schedule
 
 def _dask_client(scheduler):
     """A Dask client connected to ``scheduler``, or one line of error."""
-    try:
+    try:  # an optional dependency, needed only for --parallel dask: imported when used
         from dask.distributed import Client
     except ImportError:
         raise BenchmarkError("--parallel dask needs dask[distributed]: pip install forwardgrad[dask]") from None

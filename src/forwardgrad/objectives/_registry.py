@@ -14,7 +14,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.extend import defjvp, defvjp, primitive
 
-from ..engines import namespace
+from ..engines import load_jax, namespace
 
 FLAGS = ("continuous", "convex", "separable", "differentiable", "multimodal", "random")
 
@@ -210,8 +210,6 @@ def _jax_prod_last():
     rule; so they run only when some factor is 0, and ``prod / v_i`` otherwise. That halves the
     derivative's time on Griewank in d = 100.
     """
-    from ..engines import load_jax
-
     jax = load_jax()
     jnp = jax.numpy
 
