@@ -209,3 +209,34 @@ def test_engines_agree_statistically():
     se = np.sqrt(stats["a"]["var"] / stats["a"]["count"] + stats["j"]["var"] / stats["j"]["count"])
     z_hit = (stats["a"]["mean"] - stats["j"]["mean"]) / se
     assert len(z_hit) == 6 and np.abs(z_hit).max() <= 4, stats
+
+
+def test_jobs_are_capped_at_the_chunks_and_warned_above_the_cpus(monkeypatch):
+    one = protocols.protocol("paper", **{**TINY, "functions": ("sphere",), "max_steps": 5})
+    assert benchmark.sweep(one, seed=0, engine="autograd", jobs=16).attrs["timing"]["jobs"] == 1
+    monkeypatch.setattr(benchmark.os, "cpu_count", lambda: 1)
+    with pytest.warns(UserWarning, match="2 jobs on 1 CPUs"):
+        benchmark.sweep(protocols.protocol("paper", **{**TINY, "max_steps": 5}), seed=0, engine="autograd", jobs=2)
+
+
+def test_a_failed_dask_connection_leaves_no_file(tmp_path):
+    pytest.importorskip("dask.distributed")
+    out = tmp_path / "x.csv"
+    with pytest.raises(protocols.BenchmarkError, match="cannot connect to the Dask scheduler"):
+        benchmark.sweep(protocols.protocol("paper", **TINY), seed=0, engine="autograd", out=out, parallel="dask",
+                        scheduler="tcp://127.0.0.1:9")
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_runs_row_does_not_depend_on_its_grid():
+    """Per-run streams: the same run gives the same row alone, in the grid, and with another solver."""
+    base = dict(functions=("rosenbrock",), dims=(10,), gradients=("forward",), starts=2, repeats=2, max_steps=300)
+    for engine in ("autograd", "jax"):
+        alone = benchmark.sweep(protocols.protocol("paper", optimizers=("adam",), **base), seed=0, engine=engine)
+        more = benchmark.sweep(protocols.protocol("paper", optimizers=("adam", "sgd"), **{**base, "starts": 3}),
+                               seed=0, engine=engine)
+        keys = ["function", "dim", "optimizer", "gradient", "start", "repeat"]
+        joined = alone.merge(more, on=keys, suffixes=("", "_more"))
+        assert len(joined) == len(alone) == 4
+        for column in ("hit", "steps", "f_final", "f_best"):
+            np.testing.assert_array_equal(joined[column], joined[f"{column}_more"], err_msg=f"{engine} {column}")

@@ -168,3 +168,153 @@ def _exit_status(call):
         return call()
     except SystemExit as stop:  # argparse errors exit with status 2
         return stop.code
+
+
+# --- hardening: each test reproduces a defect found by trying the command line as a hostile user
+
+
+@pytest.mark.parametrize("argv", [["functions", "--dim", "267"], ["functions", "--dim", "300"],
+                                  ["functions", "--dim", "1000000"]])
+def test_large_dimensions_are_described_without_a_traceback(argv, capsys):
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    if argv[-1] == "300":
+        assert "overflows float64" in [line for line in captured.out.splitlines() if "shubert " in line][0]
+
+
+def test_huge_dimensions_are_refused_at_once(capsys):
+    assert cli.main(["functions", "--dim", "1000000000"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "1,000,000" in err[0]
+
+
+def test_a_minimum_beyond_float64_is_skipped_with_its_reason(tmp_path, capsys):
+    argv = ["bench", "--optimizers", "sgd", "--gradients", "true", "--starts", "1", "--max-steps", "2",
+            "--engine", "autograd", "--quiet", "--dims", "300"]
+    assert cli.main(argv + ["--functions", "shubert", "--out", str(tmp_path / "a.csv")]) == 1
+    assert "empty" in capsys.readouterr().err
+    assert cli.main(argv + ["--functions", "shubert,sphere", "--out", str(tmp_path / "b.csv")]) == 0
+    side = json.loads(results.sidecar_path(tmp_path / "b.csv").read_text())
+    assert side["skipped"][0]["function"] == "shubert" and "finite" in side["skipped"][0]["reason"]
+
+
+def test_an_unexpected_error_is_one_line(monkeypatch, capsys):
+    def broken(p, custom=None):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(benchmark, "plan", broken)
+    assert cli.main(["bench", "--functions", "sphere", "--dims", "2", "--quiet", "--out", "never.csv"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "internal error: ZeroDivisionError: boom" in err[0]
+
+
+def test_duplicate_functions_run_once(tmp_path):
+    out = tmp_path / "dup.csv"
+    assert cli.main(["bench", *GRID, "--functions", "sphere,sphere", "--out", str(out)]) == 0
+    table = results.load(out)
+    assert set(table["function"]) == {"sphere"} and not table.duplicated(list(results.KEYS)).any()
+
+
+def test_messages_name_the_paths_as_given(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = "res/sub/x.csv"
+    assert cli.main(["bench", *GRID, "--out", out]) == 0
+    assert "res/sub/x.json" in capsys.readouterr().out
+    assert cli.main(["bench", *GRID, "--out", out]) == 0
+    assert "reused the finished table res/sub/x.csv" in capsys.readouterr().out
+
+
+def test_another_configuration_is_refused_unless_overwrite(table_csv, capsys):
+    argv = ["bench", *GRID, "--seed", "6", "--out", str(table_csv)]
+    assert cli.main(argv) == 1
+    assert "--overwrite" in capsys.readouterr().err
+    assert cli.main(argv + ["--overwrite"]) == 0
+    assert json.loads(results.sidecar_path(table_csv).read_text())["seed"] == 6
+    assert cli.main(["bench", *GRID, "--out", str(table_csv), "--overwrite"]) == 0  # seed 5 again
+
+
+def test_an_output_folder_is_refused_before_computing(tmp_path, capsys):
+    folder = tmp_path / "x.csv"
+    folder.mkdir()
+    assert cli.main(["bench", *GRID, "--out", str(folder)]) == 1
+    assert "is not a file" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]
+
+
+def test_profile_refuses_inconsistent_tables_and_checks_the_sidecar(table_csv, tmp_path, capsys):
+    cut = tmp_path / "cut.csv"
+    cut.write_text("".join(table_csv.read_text().splitlines(keepends=True)[:5]))
+    shutil.copy(results.sidecar_path(table_csv), results.sidecar_path(cut))
+    assert cli.main(["profile", str(cut), "--out", str(tmp_path / "a.png")]) == 1
+    assert "does not match its sidecar" in capsys.readouterr().err
+    bad = pd.read_csv(table_csv).assign(status="exploded")
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    assert cli.main(["profile", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "b.png")]) == 1
+    assert "unknown statuses" in capsys.readouterr().err
+    plain = tmp_path / "plain.csv"
+    shutil.copy(table_csv, plain)
+    assert cli.main(["profile", str(plain), "--out", str(tmp_path / "c.png")]) == 0
+    assert "warning: " in capsys.readouterr().err and (tmp_path / "c.png").exists()
+
+
+def test_bench_help_shows_the_defaults(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["bench", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for default in ("default: 2,10,100", "default: 5)", "default: 50,000", "default: 0.01", "default: paper",
+                    "default: rademacher"):
+        assert default in text, default
+
+
+def test_bench_announces_its_size(tmp_path, capsys):
+    argv = ["bench", "--functions", "sphere", "--dims", "2", "--optimizers", "sgd", "--gradients", "true",
+            "--starts", "1", "--max-steps", "3", "--engine", "autograd", "--out", str(tmp_path / "a.csv")]
+    assert cli.main(argv) == 0
+    assert "1 runs in 1 chunks" in capsys.readouterr().err
+
+
+def _interruptible(tmp_path, jobs, output=subprocess.PIPE):
+    exe = shutil.which("forwardgrad", path=str(__import__("pathlib").Path(sys.executable).parent))
+    argv = [exe, "bench", "--functions", "sphere,rosenbrock,ackley,griewank,zakharov,dixon_price", "--dims", "2,10",
+            "--optimizers", "sgd,adam", "--gradients", "true,forward", "--starts", "3", "--repeats", "3",
+            "--max-steps", "50000", "--out", str(tmp_path / "x.csv"), "--quiet", "--jobs", str(jobs)]
+    return subprocess.Popen(argv, start_new_session=True, stdout=output, stderr=output, text=True)
+
+
+def test_ctrl_c_exits_130_and_keeps_the_finished_chunks(tmp_path):
+    """SIGINT to the process group used to end in a segmentation fault with JAX (exit 139)."""
+    import os
+    import signal
+    import time
+
+    proc = _interruptible(tmp_path, jobs=1)
+    time.sleep(8)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Segmentation" not in err
+    assert (tmp_path / "x.csv.parts").is_dir() and not (tmp_path / "x.csv").exists()
+
+
+def test_workers_do_not_outlive_a_killed_sweep(tmp_path):
+    """SIGKILL of the sweep's process used to leave its loky workers alive for minutes."""
+    import os
+    import signal
+    import time
+
+    proc = _interruptible(tmp_path, jobs=2, output=subprocess.DEVNULL)  # workers must not hold our pipes
+    time.sleep(10)
+    group = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    workers = [int(p) for p in group if int(p) != proc.pid]
+    assert workers  # the sweep had started its workers
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.time() + 15
+    alive = workers
+    while alive and time.time() < deadline:
+        time.sleep(0.5)
+        alive = [w for w in workers if os.path.exists(f"/proc/{w}") and open(f"/proc/{w}/stat").read().split()[2] != "Z"]
+    for w in alive:
+        os.kill(w, signal.SIGKILL)
+    assert not alive, f"{len(alive)} worker processes outlived the sweep"

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from forwardgrad import descent, optimizers, protocols
-from forwardgrad.descent import Arm
+from forwardgrad.descent import Arm, DescentResult
 from helpers import quadratic, rosen, sphere
 
 ENGINES = ["autograd", "jax"]
@@ -197,3 +197,42 @@ def test_records_after_all_runs_froze_hold_the_final_values(engine):
     np.testing.assert_array_equal(res.f_trajectory[2:], np.broadcast_to(res.f_final, (2, 6)))
     np.testing.assert_array_equal(res.x_trajectory[3], res.x_final)
     np.testing.assert_allclose(res.f_trajectory[0], res.f_start)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_compaction_changes_no_result_and_saves_row_steps(engine, monkeypatch):
+    """Runs stop at very different times: compacting the batch drops the stopped rows, and every
+    run's record is bit for bit what it is without compaction."""
+    monkeypatch.setattr(descent, "SEGMENT", 64)
+    monkeypatch.setattr(descent, "COMPACT_ROW_STEPS", 1)
+    rng = np.random.default_rng(3)
+    x0 = rng.uniform(-2, 2, (6, 5))
+    arms = [Arm(optimizers.sgd(0.02), "true"), Arm(optimizers.adam(0.05), "forward"),
+            Arm(optimizers.adam(0.05), "forward", "gaussian"), Arm(optimizers.sgd(0.01), "forward")]
+    starts = [x0, np.repeat(x0, 3, axis=0), np.repeat(x0, 2, axis=0), x0[:2] * 0.01]
+    keys = np.arange(6 + 18 + 12 + 2, dtype=np.uint64) * np.uint64(7919)
+    options = dict(keys=keys, max_steps=1500, target=0.05, ladder=[10.0, 1.0], record=[0, 10, 100, 700, 1500],
+                   record_x=True, engine=engine, divergence=protocols.relative_divergence())
+    plain = descent.descend_arms(quadratic, arms, starts, **options)
+    packed = descent.descend_arms(quadratic, arms, starts, compact=True, **options)
+    assert packed.row_steps < 0.8 * plain.row_steps
+    for field in DescentResult._fields:
+        a, b = getattr(plain, field), getattr(packed, field)
+        if field == "row_steps":
+            continue
+        if a is None:
+            assert b is None
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=field)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_run_depends_on_its_key_only(engine):
+    x0 = np.random.default_rng(4).uniform(-1, 1, (3, 6))
+    keys = np.array([11, 12, 13], dtype=np.uint64)
+    options = dict(max_steps=200, target=0.0, engine=engine)
+    together = descent.descend_arms(quadratic, [Arm(optimizers.adam(0.05), "forward")], x0, keys=keys, **options)
+    alone = descent.descend_arms(quadratic, [Arm(optimizers.adam(0.05), "forward")], x0[1:2], keys=keys[1:2], **options)
+    np.testing.assert_array_equal(together.x_final[1], alone.x_final[0])
+    with pytest.raises(ValueError, match="uint64"):
+        descent.descend_arms(quadratic, [Arm(optimizers.adam(0.05), "forward")], x0, keys=[1, 2, 3], **options)

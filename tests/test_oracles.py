@@ -177,3 +177,10 @@ def test_finite_difference_bias_is_first_order():
     assert 5 < errors[0] / errors[1] < 20  # O(eps): ten times smaller for a ten times smaller step
     fx, _ = oracles.finite_difference_estimate(rosen, x, v, 1e-3)
     np.testing.assert_allclose(fx, rosen(x))
+
+
+def test_a_complex_point_is_refused():
+    with pytest.raises(TypeError, match="real"):
+        oracles.true_gradient(lambda x: (x**2).sum(axis=-1), np.array([1.0 + 2.0j, 0.5]))
+    with pytest.raises(TypeError, match="real"):
+        oracles.forward_gradient(lambda x: (x**2).sum(axis=-1), np.ones(2), np.array([1.0, 1j]))

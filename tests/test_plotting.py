@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
@@ -60,3 +61,37 @@ def test_plot_lr_sweep_one_curve_per_pair():
     assert isinstance(ax, Axes)
     assert len(ax.containers) == 2
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+
+
+def _profile():
+    costs = pd.DataFrame({"a (true)": [1.0, 2.0, 1.1, 3.0], "a (forward)": [1.05, 1.0, 1.3, np.inf]},
+                         index=pd.MultiIndex.from_tuples([(f"p{i}", 2, 0) for i in range(4)],
+                                                         names=["function", "dim", "start"]))
+    from forwardgrad import profiles
+
+    frame = profiles.performance_profile(costs)
+    frame.insert(0, "dim", 2)
+    return frame
+
+
+def test_profile_ticks_are_plain_numbers_and_the_legend_covers_no_curve():
+    """The CLI's profiles used to label a short log axis "1.05×10^0 1.1×10^0 ..." and put the
+    legend over the curves."""
+    fig, ax = plt.subplots()
+    plotting.plot_profile(_profile(), ax)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_xminorticklabels() if t.get_text()]
+    assert labels and not any("10^" in t or "\\times" in t or "×" in t for t in labels), labels
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # to the right of the data area
+
+
+def test_plot_by_dim_has_one_legend_outside_the_panels():
+    frame = pd.concat([_profile(), _profile().assign(dim=10)], ignore_index=True)
+    frame.attrs.update(_profile().attrs)
+    axes = plotting.plot_by_dim(frame)
+    fig = axes[0].figure
+    fig.canvas.draw()
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in axes)
+    right = max(ax.get_window_extent().x1 for ax in axes)
+    assert fig.legends[0].get_window_extent().x0 >= right - 1

@@ -106,3 +106,53 @@ def test_jax_signs_are_fair_and_unpacked_per_position():
     assert np.all(np.abs(p - 0.5) < 5 * 0.5 / np.sqrt(5000))
     c = np.corrcoef(v.T)[np.triu_indices(64, 1)]
     assert np.max(np.abs(c)) < 6 / np.sqrt(5000)
+
+
+@pytest.mark.parametrize("law", sorted(tangents.TANGENTS))
+@pytest.mark.parametrize("bad", [0, None, np.random.RandomState(0)], ids=["int", "none", "randomstate"])
+def test_every_law_refuses_a_generator_it_cannot_use(law, bad):
+    with pytest.raises(TypeError, match="numpy.random.Generator"):
+        tangents.TANGENTS[law](bad, (2, 3))
+
+
+@pytest.mark.parametrize("shape", [2.7, (2, 2.5), True, (3, 0)])
+def test_a_shape_must_be_positive_whole_numbers(shape):
+    with pytest.raises(ValueError, match="shape"):
+        tangents.rademacher(np.random.default_rng(0), shape)
+
+
+def test_counter_streams_are_per_run_and_engine_independent():
+    keys = np.random.default_rng(1).integers(0, 2**63, 12, dtype=np.uint64)
+    batch = tangents.rademacher(tangents.CounterStream(keys, 7), (3, 12, 20))
+    alone = tangents.rademacher(tangents.CounterStream(keys[5:6], 7), (3, 1, 20))
+    np.testing.assert_array_equal(batch[:, 5], alone[:, 0])  # a run draws the same alone or in a batch
+    reordered = tangents.gaussian(tangents.CounterStream(keys[::-1], 7), (12, 20))
+    np.testing.assert_array_equal(reordered[::-1], tangents.gaussian(tangents.CounterStream(keys, 7), (12, 20)))
+    other_step = tangents.rademacher(tangents.CounterStream(keys, 8), (3, 12, 20))
+    assert (other_step != batch).mean() > 0.4
+    stream = tangents.CounterStream(keys, 7)
+    first, second = stream.random((12, 5)), stream.random((12, 5))
+    assert not np.array_equal(first, second)  # two draws of one step differ
+    jax = pytest.importorskip("jax")
+    from forwardgrad.engines import load_jax
+
+    jnp = load_jax().numpy
+    on_jax = tangents.rademacher(tangents.CounterStream(jnp.asarray(keys), 7, jnp), (3, 12, 20))
+    np.testing.assert_array_equal(np.asarray(on_jax), batch)
+    normal = tangents.gaussian(tangents.CounterStream(jnp.asarray(keys), 7, jnp), (12, 20))
+    np.testing.assert_allclose(np.asarray(normal), tangents.gaussian(tangents.CounterStream(keys, 7), (12, 20)),
+                               rtol=1e-14, atol=1e-14)
+    del jax
+
+
+def test_counter_stream_moments():
+    keys = np.arange(200, dtype=np.uint64)
+    stream = tangents.CounterStream(keys, 3)
+    v = tangents.rademacher(stream, (200, 500))
+    z = tangents.gaussian(stream, (200, 500))
+    u = stream.random((200, 500))
+    n = v.size
+    assert abs(v.mean()) < 5 / np.sqrt(n) and set(np.unique(v)) == {-1.0, 1.0}
+    assert abs(z.mean()) < 5 / np.sqrt(n) and abs(z.var() - 1) < 5 * np.sqrt(2 / n)
+    assert abs(np.mean(z**4) - 3) < 5 * np.sqrt(96 / n)
+    assert abs(u.mean() - 0.5) < 5 / np.sqrt(12 * n) and u.min() >= 0 and u.max() < 1

@@ -7,10 +7,13 @@ and repeat, advance together through ONE call of :func:`forwardgrad.descent.desc
 processes, or a Dask cluster), into one tidy table with one row per run (the columns of
 :data:`forwardgrad.results.COLUMNS`).
 
-The starting points and the random stream of a chunk come from
-:func:`forwardgrad.protocols.seed_sequence`, keyed by the master seed, the function, the dimension
-and a role, never by the order of execution: every optimizer and every protocol sees the same
-starts, and the table is the same for any number of jobs, any backend and any chunk order. With
+The starting points of a chunk come from :func:`forwardgrad.protocols.seed_sequence`, keyed by
+the master seed, the function and the dimension, and every run draws its tangents from a stream
+keyed by its own identity (:func:`forwardgrad.protocols.run_keys`: seed, function, dimension,
+start, repeat), never by the order of execution or by the other runs of its batch: every
+optimizer and every protocol sees the same starts and, for the same start and repeat, the same
+tangents; a run's row is the same in any grid, for any number of jobs, any backend and any chunk
+order. The lockstep batch is compacted as runs stop, which changes no result. With
 ``out=...`` each finished chunk is stored in ``<out>.parts/``; a rerun with the same configuration
 skips the finished chunks, and the final CSV and its sidecar appear once every chunk is done
 (:mod:`forwardgrad.results`).
@@ -20,11 +23,16 @@ import functools
 import math
 import os
 import re
+import shutil
+import tempfile
+import threading
 import time
 import warnings
+from pathlib import Path
 from typing import NamedTuple
 
 import joblib
+import joblib.externals.loky.process_executor
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
@@ -135,17 +143,21 @@ def _is_constrained(obj):
     return "constrained" in getattr(obj, "tags", frozenset())
 
 
-def run_chunk(p, chunk, *, seed, engine, objective=None):
+def run_chunk(p, chunk, *, seed, engine, objective=None, progress=None):
     """Run every optimizer, gradient, start and repeat of one chunk in ONE lockstep batch.
 
-    ``objective`` is the chunk's objective record when it is not in the collection. Returns the
-    chunk's rows of the result table (see :data:`forwardgrad.results.COLUMNS`).
+    ``objective`` is the chunk's objective record when it is not in the collection;
+    ``progress(t, stopped)`` is called as the batch advances (see
+    :func:`forwardgrad.descent.descend_arms`). Returns the chunk's rows of the result table (see
+    :data:`forwardgrad.results.COLUMNS`).
     """
     function, dim, f_star = chunk
     obj = objective or _objective(function)
     lower, upper = (np.broadcast_to(np.asarray(b, dtype=float), (dim,)) for b in obj.bounds(dim))
     x0 = starting_points(p, function, dim, seed, obj)
     grid = arms(p)
+    start = np.concatenate([np.repeat(np.arange(p.starts), r) for *_, r in grid])
+    repeat = np.concatenate([np.tile(np.arange(r), p.starts) for *_, r in grid])
     rungs = protocols.measured_rungs(p.ladder, p.stop_gap)
     ladder = [f_star + 10.0**k for k in rungs] + [f_star + p.target_gap]
     stop_target = f_star + p.stop_gap
@@ -156,13 +168,15 @@ def run_chunk(p, chunk, *, seed, engine, objective=None):
             obj.f,
             [p.arm._replace(optimizer=_optimizer(opt, p.lr), gradient=grad) for opt, grad, _, _ in grid],
             [np.repeat(x0, r, axis=0) for *_, r in grid],
-            rng=np.random.default_rng(seed_sequence(seed, function, dim, "descent")),
+            keys=protocols.run_keys(seed, function, dim, start, repeat),
             max_steps=p.max_steps,
             target=stop_target,
             bounds=(lower, upper) if _is_constrained(obj) else None,
             ladder=ladder,
             divergence=_divergence(p.divergence, p.divergence_threshold),
             engine=engine,
+            progress=progress,
+            compact=True,
         )
     sizes = [p.starts * r for *_, r in grid]
     hit = result.ladder_hits[:, -1]
@@ -175,8 +189,8 @@ def run_chunk(p, chunk, *, seed, engine, objective=None):
             "optimizer": np.repeat([a[0] for a in grid], sizes),
             "gradient": np.repeat([a[1] for a in grid], sizes),
             "tangent": np.repeat([a[2] for a in grid], sizes),
-            "start": np.concatenate([np.repeat(np.arange(p.starts), r) for *_, r in grid]),
-            "repeat": np.concatenate([np.tile(np.arange(r), p.starts) for *_, r in grid]),
+            "start": start,
+            "repeat": repeat,
             "seed": int(seed),
             "lr": p.lr,
             "max_steps": p.max_steps,
@@ -204,24 +218,120 @@ def default_engine():
     return "jax" if engines.has_jax() else "autograd"
 
 
-def _run_chunks(todo, p, seed, engine, custom, jobs, parallel, client):
+class _Progress:
+    """A progress bar of run-steps: a run that stops counts for its whole budget at once, so the
+    bar moves as the runs advance (every segment of the descent), within a chunk too."""
+
+    def __init__(self, bar, budget, runs_per_chunk):
+        self.bar, self.budget, self.runs = bar, budget, runs_per_chunk
+        self.done = {}
+        self.lock = threading.Lock()
+
+    def report(self, name, t, stopped):
+        work = stopped * self.budget + (self.runs - stopped) * min(t, self.budget)
+        with self.lock:
+            new = work - self.done.get(name, 0)
+            if new > 0:
+                self.done[name] = work
+                self.bar.update(new)
+
+    def finish(self, chunk):
+        self.report(f"{chunk.function}-d{chunk.dim}", self.budget, self.runs)
+
+
+class _Reporter:
+    """The progress callback of one chunk, picklable for a worker process: in a worker it writes
+    its latest report to a small file that the sweep's process polls; here it hands it to the bar."""
+
+    def __init__(self, name, folder=None, progress=None):
+        self.name, self.folder, self.progress = name, folder, progress
+
+    def __call__(self, t, stopped):
+        if self.folder is not None:
+            path = Path(self.folder) / self.name
+            tmp = path.with_name(f".{self.name}.{os.getpid()}")
+            tmp.write_text(f"{t} {stopped}")
+            os.replace(tmp, path)
+        elif self.progress is not None:
+            self.progress.report(self.name, t, stopped)
+
+
+def _run_chunks(todo, p, seed, engine, custom, jobs, parallel, client, progress):
     """Yield ``(chunk, table, seconds)`` as chunks finish, run by joblib on loky processes or on Dask."""
     # the largest dimensions first, so that no worker is left with a long chunk at the end
     todo = sorted(todo, key=lambda c: -c.dim)
     home = os.getpid()
-    calls = (joblib.delayed(_run_timed)(p, c, seed, engine, custom.get(c.function), home) for c in todo)
-    if parallel == "dask":
+    name = lambda c: f"{c.function}-d{c.dim}"  # noqa: E731
+    if parallel == "dask":  # remote workers: the bar moves as chunks finish
+        calls = (joblib.delayed(_run_timed)(p, c, seed, engine, custom.get(c.function), home, None) for c in todo)
         with joblib.parallel_config(backend="dask", client=client):
             yield from joblib.Parallel(n_jobs=-1, return_as="generator_unordered")(calls)
-    elif jobs == 1:
-        yield from (_run_timed(p, c, seed, engine, custom.get(c.function), home) for c in todo)
-    else:
-        yield from joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(calls)
+        return
+    if jobs == 1:
+        for c in todo:
+            yield _run_timed(p, c, seed, engine, custom.get(c.function), home, _Reporter(name(c), progress=progress))
+        return
+    with tempfile.TemporaryDirectory(prefix="forwardgrad-progress-") as folder:
+        stop = threading.Event()
+        poll = threading.Thread(target=_poll, args=(folder, progress, stop), daemon=True)
+        poll.start()
+        calls = (joblib.delayed(_run_timed)(p, c, seed, engine, custom.get(c.function), home,
+                                            _Reporter(name(c), folder=folder)) for c in todo)
+        try:
+            yield from joblib.Parallel(n_jobs=jobs, backend="loky", return_as="generator_unordered")(calls)
+        finally:
+            stop.set()
+            poll.join(timeout=5)
 
 
-def _run_timed(p, chunk, seed, engine, objective, home):
+def _poll(folder, progress, stop):
+    """Read the workers' progress files every half second until ``stop``."""
+    while not stop.wait(0.5):
+        for path in Path(folder).iterdir():
+            if path.name.startswith("."):
+                continue
+            try:
+                t, stopped = (int(v) for v in path.read_text().split())
+            except (OSError, ValueError):
+                continue
+            progress.report(path.name, t, stopped)
+
+
+def _watch_parent(home):
+    """In a worker process: exit when the process that started the sweep is gone.
+
+    loky keeps its workers alive between tasks; if the sweep's process is killed (SIGKILL leaves
+    it no time to stop them) they would otherwise linger, each holding hundreds of MB.
+    """
+    def watch():
+        while True:
+            time.sleep(2.0)
+            if not _alive(home):
+                os._exit(1)
+
+    if home not in _WATCHED:
+        _WATCHED.add(home)
+        threading.Thread(target=watch, daemon=True).start()
+
+
+_WATCHED = set()
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _run_timed(p, chunk, seed, engine, objective, home, reporter):
+    if os.getpid() != home:
+        _watch_parent(home)
     wall, cpu = time.perf_counter(), time.process_time()
-    table = run_chunk(p, chunk, seed=seed, engine=engine, objective=objective)
+    table = run_chunk(p, chunk, seed=seed, engine=engine, objective=objective, progress=reporter)
     seconds = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
     if engine == "jax" and os.getpid() != home:
         # a worker process never meets this function again: drop its compiled loops, which
@@ -291,17 +401,26 @@ def sweep(p, *, seed=0, engine=None, jobs=1, out=None, parallel="loky", schedule
             warnings.warn(f"{jobs} jobs on {os.cpu_count()} CPUs: the workers will share cores", UserWarning,
                           stacklevel=2)
         timing = []
-        with tqdm(total=per_chunk * len(sweep_plan.chunks), initial=per_chunk * len(done), unit="run",
-                  desc=f"{p.name} ({engine})", disable=not progress) as bar:
-            for chunk, table, seconds in _run_chunks(todo, p, seed, engine, custom, jobs, parallel, client):
-                timing.append({"function": chunk.function, "dim": chunk.dim, **seconds})
-                if parts is not None:
-                    results.write_part(parts, chunk, table, config)
-                done[chunk] = table
-                bar.update(len(table))
+        total = per_chunk * len(sweep_plan.chunks) * p.max_steps
+        with tqdm(total=total, initial=per_chunk * len(done) * p.max_steps, unit="run-step", unit_scale=True,
+                  desc=f"{p.name} ({engine})", disable=not progress, mininterval=1.0) as bar:
+            bars = _Progress(bar, p.max_steps, per_chunk)
+            try:
+                for chunk, table, seconds in _run_chunks(todo, p, seed, engine, custom, jobs, parallel, client, bars):
+                    timing.append({"function": chunk.function, "dim": chunk.dim, **seconds})
+                    if parts is not None:
+                        results.write_part(parts, chunk, table, config)
+                    done[chunk] = table
+                    bars.finish(chunk)
+            except (joblib.externals.loky.process_executor.TerminatedWorkerError, BlockingIOError) as err:
+                raise BenchmarkError(f"the worker processes failed ({type(err).__name__}: {str(err).splitlines()[0]}); "
+                                     "try fewer --jobs") from None
     finally:
         if client is not None:
             client.close()
+        if parts is not None and not any(results.part_path(parts, c).exists() for c in sweep_plan.chunks) \
+                and not done:
+            shutil.rmtree(parts, ignore_errors=True)  # nothing finished: leave no empty folder behind
     table = pd.concat([done[c] for c in sweep_plan.chunks], ignore_index=True)
     timing = {"wall_seconds": time.perf_counter() - started, "jobs": jobs, "parallel": parallel, "chunks": timing}
     if out is not None:

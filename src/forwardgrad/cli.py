@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forwardgrad import benchmark, objectives, plotting, profiles, protocols, results
+from forwardgrad import benchmark, objectives, oracles, plotting, profiles, protocols, results
 from forwardgrad.protocols import BenchmarkError
 
 EXIT_USAGE = 2
@@ -60,32 +60,51 @@ def _dim_list(text):
     return tuple(_positive_int(n.strip()) for n in _name_list(text))
 
 
+def _csv(values):
+    return ",".join(str(v) for v in values)
+
+
 def _parser():
     parser = _Parser(prog="forwardgrad", description="Forward gradients benchmark (Belouze 2022).")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    bench = commands.add_parser("bench", help="run a protocol over a grid into a CSV table")
-    bench.add_argument("--protocol", default="paper", choices=list(protocols.PROTOCOLS))
-    bench.add_argument("--functions", type=_name_list, help="comma-separated names, 'paper' or 'all'")
-    bench.add_argument("--dims", type=_dim_list, help="comma-separated dimensions, e.g. 2,10,100")
-    bench.add_argument("--optimizers", type=_name_list, help="e.g. sgd,clipped_sgd,adam,adabelief")
-    bench.add_argument("--gradients", type=_name_list, help="e.g. true,forward,projected,guided,fd")
-    bench.add_argument("--tangent", help="tangent law of the stochastic oracles (default: rademacher)")
-    bench.add_argument("--k", type=_positive_int, help="tangents per step of forward, projected, guided, fd")
-    bench.add_argument("--eps", type=_positive_float, help="finite-difference step of fd (default 1e-4)")
-    bench.add_argument("--alpha", type=_fraction, help="guided: isotropic share of the covariance, in (0, 1]")
-    bench.add_argument("--beta", type=_decay, help="guided: decay of the guess's moving average, in [0, 1)")
-    bench.add_argument("--starts", type=_positive_int, help="starting points per function")
-    bench.add_argument("--repeats", type=_positive_int, help="repeats of a stochastic solver per start")
-    bench.add_argument("--max-steps", type=_positive_int, help="budget of updates per run")
-    bench.add_argument("--lr", type=_positive_float, help="learning rate")
-    bench.add_argument("--seed", type=_natural, default=0, help="master seed (default 0)")
-    bench.add_argument("--engine", choices=["jax", "autograd"], help="default: jax when installed")
-    bench.add_argument("--jobs", type=_positive_int, default=1, help="loky worker processes")
-    bench.add_argument("--parallel", choices=list(benchmark.PARALLEL_BACKENDS), default="loky")
+    paper = protocols.PROTOCOLS["paper"]
+    bench = commands.add_parser(
+        "bench", help="run a protocol over a grid into a CSV table",
+        description="Run a benchmark protocol over its grid into a CSV table and its JSON sidecar. Every "
+                    "option left out keeps the protocol's value, shown here for the paper protocol.")
+    bench.add_argument("--protocol", default="paper", choices=list(protocols.PROTOCOLS),
+                       help="the protocol whose fields the other options override (default: paper)")
+    bench.add_argument("--functions", type=_name_list,
+                       help="comma-separated names, or a selection: paper, text, all (default: paper)")
+    bench.add_argument("--dims", type=_dim_list, help=f"comma-separated dimensions (default: {_csv(paper.dims)})")
+    bench.add_argument("--optimizers", type=_name_list, help=f"default: {_csv(paper.optimizers)}")
+    bench.add_argument("--gradients", type=_name_list,
+                       help=f"{_csv(oracles.ORACLES)} (default: {_csv(paper.gradients)})")
+    bench.add_argument("--tangent", help=f"tangent law of the stochastic oracles (default: {paper.arm.tangent})")
+    bench.add_argument("--k", type=_positive_int,
+                       help=f"tangents per step of forward, projected, guided, fd (default: {paper.arm.k})")
+    bench.add_argument("--eps", type=_positive_float, help=f"finite-difference step of fd (default: {paper.arm.eps:g})")
+    bench.add_argument("--alpha", type=_fraction,
+                       help=f"guided: isotropic share of the covariance, in (0, 1] (default: {paper.arm.alpha:g})")
+    bench.add_argument("--beta", type=_decay,
+                       help=f"guided: decay of the guess's moving average, in [0, 1) (default: {paper.arm.beta:g})")
+    bench.add_argument("--starts", type=_positive_int, help=f"starting points per function (default: {paper.starts})")
+    bench.add_argument("--repeats", type=_positive_int,
+                       help=f"repeats of a stochastic solver per start (default: {paper.repeats})")
+    bench.add_argument("--max-steps", type=_positive_int, help=f"budget of updates per run (default: {paper.max_steps:,})")
+    bench.add_argument("--lr", type=_positive_float, help=f"learning rate (default: {paper.lr:g})")
+    bench.add_argument("--seed", type=_natural, default=0, help="master seed (default: 0)")
+    bench.add_argument("--engine", choices=["jax", "autograd"], help="default: jax when installed, else autograd")
+    bench.add_argument("--jobs", type=_positive_int, default=1,
+                       help="worker processes (default: 1; never more than the chunks of the grid)")
+    bench.add_argument("--parallel", choices=list(benchmark.PARALLEL_BACKENDS), default="loky",
+                       help="loky processes on this machine, or a Dask cluster (default: loky)")
     bench.add_argument("--scheduler", help="Dask scheduler address for --parallel dask")
     bench.add_argument("--out", type=Path, help="result CSV (default: results/<protocol>.csv)")
-    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+    bench.add_argument("--overwrite", action="store_true",
+                       help="replace a finished --out of another configuration (default: refuse)")
+    bench.add_argument("--quiet", action="store_true", help="no announcement and no progress bar")
 
     profile = commands.add_parser("profile", help="draw a profile of a result table")
     profile.add_argument("table", type=Path, help="a CSV written by `forwardgrad bench`")
@@ -124,20 +143,25 @@ def _bench(args):
     out = args.out or Path("results") / f"{args.protocol}.csv"
     if args.scheduler and args.parallel != "dask":
         raise BenchmarkError("--scheduler needs --parallel dask")
-    benchmark.plan(p)  # bad names and dimensions fail here, before anything is printed
+    sweep_plan = benchmark.plan(p)  # bad names and dimensions fail here, before anything is printed
+    results.check_output(out)
     if not args.quiet:
+        runs = len(sweep_plan.chunks) * benchmark.runs_per_chunk(p)
+        print(f"forwardgrad bench: {runs:,} runs in {len(sweep_plan.chunks)} chunks of (function, dimension), "
+              f"at most {p.max_steps:,} steps each -> {out}", file=sys.stderr)
         print(protocols.summary(p), file=sys.stderr)
     try:
         table = benchmark.sweep(
-            p, seed=args.seed, engine=args.engine, jobs=args.jobs, out=out,
-            parallel=args.parallel, scheduler=args.scheduler, progress=not args.quiet,
+            p, seed=args.seed, engine=args.engine, jobs=args.jobs, out=out, parallel=args.parallel,
+            scheduler=args.scheduler, progress=not args.quiet, overwrite=args.overwrite,
         )
     except KeyboardInterrupt:
-        print(f"forwardgrad: interrupted; finished chunks are kept in {results.parts_dir(out)}/, "
+        print(f"forwardgrad bench: interrupted; finished chunks are kept in {results.parts_dir(out)}/, "
               "rerun the same command to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
     side = results.sidecar_path(out)
-    print(f"{len(table)} runs ({table['engine'].iloc[0]} engine) -> {out} and {side.name}")
+    how = "reused the finished table" if table.attrs.get("reused") else "wrote"
+    print(f"{len(table)} runs ({table['engine'].iloc[0]} engine): {how} {out} and {side}")
     return 0
 
 
@@ -163,7 +187,6 @@ def _profile(args):
     axes = plotting.plot_by_dim(result)
     fig = axes[0].figure
     fig.suptitle(f"{args.kind} profile, {table['protocol'].iloc[0]} protocol ({table['engine'].iloc[0]})")
-    fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(f".{args.out.stem}.tmp{os.getpid()}.{suffix}")
     try:
@@ -187,11 +210,9 @@ def _functions(args):
 COMMANDS = {"bench": _bench, "profile": _profile, "functions": _functions}
 
 
-def main(argv=None):
-    """Entry point of the ``forwardgrad`` console script; returns the exit status.
-
-    Errors are one line on stderr (exit 1; a usage error exits 2), and so is each warning.
-    """
+def run(argv=None):
+    """Run one command; returns the exit status (0, 1 for an error, 2 for a usage error, 130 when
+    interrupted). Errors and warnings are one line each on stderr, never a traceback."""
     args = _parser().parse_args(argv)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -204,9 +225,31 @@ def main(argv=None):
             message = err.args[0] if isinstance(err, KeyError) and err.args else str(err)
             print(f"forwardgrad {args.command}: error: {message}", file=sys.stderr)
             status = 1
+        except KeyboardInterrupt:
+            print(f"forwardgrad {args.command}: interrupted", file=sys.stderr)
+            status = EXIT_INTERRUPTED
+        except Exception as err:  # a bug: still one line, with what to report
+            print(f"forwardgrad {args.command}: internal error: {type(err).__name__}: {err} "
+                  "(please report it with the command line)", file=sys.stderr)
+            status = 1
     for warning in caught if status == 0 else ():
         if issubclass(warning.category, UserWarning):
             print(f"forwardgrad {args.command}: warning: {warning.message}", file=sys.stderr)
+    return status
+
+
+def main(argv=None):
+    """Entry point of the ``forwardgrad`` console script: :func:`run`, then the exit.
+
+    After an interruption the process ends at once (``os._exit``) with status 130, once its
+    output is flushed and its finished chunks are on disk: JAX's runtime threads may still be
+    running compiled code, and tearing the interpreter down under them can crash it.
+    """
+    status = run(argv)
+    if status == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
     return status
 
 

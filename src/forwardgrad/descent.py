@@ -4,8 +4,14 @@ Runs live on the leading axis of ``x`` (shape ``(runs, d)``). Several *arms*, ea
 with a gradient oracle (true or forward, with its tangent law), advance together: at every step
 the rows of all true-gradient arms go through ONE reverse pass and the rows of all forward arms
 through ONE forward pass. A run freezes when it reaches the target, diverges, or exhausts the
-budget. On autograd the step is a Python loop; on JAX the same step function is compiled into one
-``lax.while_loop``.
+budget. On autograd the step is a Python loop; on JAX the same step function is compiled into a
+``lax.while_loop`` that runs a *segment* of steps between two visits of the host, where progress is
+reported and, when most runs have stopped, the batch is *compacted* to the runs still going.
+
+Randomness is per run: run $r$ draws its tangents from a :class:`~forwardgrad.tangents.CounterStream`
+keyed by ``keys[r]``, so its numbers depend on its key alone, not on the other runs of the batch,
+their order, the compaction or the engine. Runs with the same key (the same start and repeat of
+different arms, say) draw the same tangents: common random numbers for paired comparisons.
 
 Bookkeeping, per run: ``hit`` is the number of updates made before $f(x_k) \le$ target for the
 first time (NaN if never), ``steps`` the number of updates made, ``oracle_calls`` the number of
@@ -18,7 +24,6 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
-from tqdm import tqdm
 
 from forwardgrad import oracles as _oracles
 from forwardgrad import tangents as _tangents
@@ -67,6 +72,7 @@ class DescentResult(NamedTuple):
     record_steps: np.ndarray  # (R,)
     f_trajectory: np.ndarray  # (R, runs) f at the recorded steps (frozen runs keep their value)
     x_trajectory: Any  # (R, runs, d) when recorded, else None
+    row_steps: int = 0  # rows of the batch times the steps they were advanced (the work done)
 
 
 class _Carry(NamedTuple):
@@ -77,13 +83,19 @@ class _Carry(NamedTuple):
     hit: Any
     steps: Any
     calls: Any
+    f0: Any
     f_last: Any
     f_best: Any
     ladder_hits: Any
     f_traj: Any
     x_traj: Any
     guide: Any
-    key: Any
+    keys: Any
+
+
+ROW_FIELDS = ("x", "status", "hit", "steps", "calls", "f0", "f_last", "f_best", "ladder_hits", "guide", "keys")
+"""Fields of the carry with the runs on their first axis (``f_traj`` and ``x_traj`` have them on
+their second)."""
 
 
 def check_arm(arm):
@@ -141,6 +153,12 @@ def _make_oracle(f, arms, sizes, engine):
     def rows(a, i):
         return a if edges is None else a[edges[i] : edges[i + 1]]
 
+    def stream(rng, members):
+        # a per-run stream follows its runs; a Generator or a JAX key is shared by every draw
+        if not isinstance(rng, _tangents.CounterStream) or edges is None:
+            return rng
+        return rng.select([slice(edges[i], edges[i + 1]) for i in members])
+
     def oracle(x, rng, guide):
         xp = namespace(x)
         d = x.shape[-1]
@@ -151,15 +169,15 @@ def _make_oracle(f, arms, sizes, engine):
             lead = (arm.k,) if arm.k > 1 else ()
             us = None if guide is None else _join(xp, [rows(guide, i) for i in members])
             if spec.tangents == "guided":
-                v = _oracles.guided_tangent(rng, us, arm.alpha, lead + xs.shape)
+                v = _oracles.guided_tangent(stream(rng, members), us, arm.alpha, lead + xs.shape)
             elif spec.tangents is None:
                 v = None
             elif all(arms[i].tangent is arms[members[0]].tangent for i in members):
-                # one draw for the whole group: on JAX every draw is a key split plus a bit
-                # generator, and these dominate the size (so the compile time) of the loop body
-                v = arms[members[0]].tangent(rng, lead + xs.shape)
+                # one draw for the whole group: every draw adds random-bit kernels to the loop
+                # body, and these dominate its size (so the compile time) on JAX
+                v = arms[members[0]].tangent(stream(rng, members), lead + xs.shape)
             else:
-                v = _join(xp, [arms[i].tangent(rng, lead + (sizes[i], d)) for i in members], axis=-2)
+                v = _join(xp, [arms[i].tangent(stream(rng, [i]), lead + (sizes[i], d)) for i in members], axis=-2)
             fx, g = spec.estimate(f, xs, v, engine=engine, guide=us, alpha=arm.alpha, eps=arm.eps)
             start = 0
             for i in members:
@@ -234,15 +252,17 @@ def iterate(f, arm, x0, steps, rng):
         x = x + step
 
 
-def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, divergence, record, f0):
-    """The lockstep step ``(carry, rng) -> carry``: :func:`make_step` and the bookkeeping."""
+def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, divergence, record):
+    """The lockstep step ``carry -> carry``: :func:`make_step` with the runs' own streams, and the
+    bookkeeping."""
     move = make_step(f, arms, sizes, engine)
     calls_per_step = np.repeat([_oracles.get(arm.gradient).calls(arm.k) for arm in arms], sizes).astype(float)
     guided = any(_oracles.get(arm.gradient).tangents == "guided" for arm in arms)
     beta = np.repeat([arm.beta for arm in arms], sizes)[:, None]
 
-    def step(c, rng):
+    def step(c):
         xp = namespace(c.x)
+        rng = _tangents.CounterStream(c.keys, c.t, xp)
         fx, g, step, states = move(c.x, c.states, rng, c.guide)
         x = c.x + step
         running = c.status == RUNNING
@@ -252,7 +272,7 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
             reached = running[:, None] & (fx[:, None] <= ladder) & xp.isnan(ladder_hits)
             ladder_hits = xp.where(reached, c.t, ladder_hits)
         solved = running & (fx <= target)
-        diverged = running & ~solved & (divergence(f0, fx, target, c.t) if divergence else False)
+        diverged = running & ~solved & (divergence(c.f0, fx, target, c.t) if divergence else False)
         budget = running & ~solved & ~diverged & (c.t >= max_steps)
         status = xp.where(solved, SOLVED, xp.where(diverged, DIVERGED, xp.where(budget, BUDGET, c.status)))
         hit = xp.where(solved, c.t, c.hit)
@@ -273,13 +293,14 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
             hit=hit,
             steps=c.steps + moving,
             calls=c.calls + xp.where(moving, calls_per_step, 0.0),
+            f0=c.f0,
             f_last=fx,
             f_best=xp.minimum(c.f_best, fx),
             ladder_hits=ladder_hits,
             f_traj=f_traj,
             x_traj=x_traj,
             guide=beta * c.guide + (1 - beta) * g if guided else None,
-            key=c.key,
+            keys=c.keys,
         )
 
     return step
@@ -304,7 +325,7 @@ def optimizer_blocks(arms, sizes):
     return [tuple(b) for b in blocks]
 
 
-def _initial_carry(arms, x, sizes, f0, n_ladder, record, record_x, key):
+def _initial_carry(arms, x, sizes, f0, keys, n_ladder, n_record, record_x):
     xp = namespace(x)
     runs = x.shape[0]
     nan = xp.full((runs,), np.nan)
@@ -316,14 +337,22 @@ def _initial_carry(arms, x, sizes, f0, n_ladder, record, record_x, key):
         hit=nan,
         steps=xp.zeros((runs,)),
         calls=xp.zeros((runs,)),
+        f0=f0,
         f_last=f0,
         f_best=f0,
         ladder_hits=xp.full((runs, n_ladder), np.nan),
-        f_traj=xp.full((len(record), runs), np.nan),
-        x_traj=xp.full((len(record),) + x.shape, np.nan) if record_x else None,
+        f_traj=xp.full((n_record, runs), np.nan),
+        x_traj=xp.full((n_record,) + x.shape, np.nan) if record_x else None,
         guide=xp.zeros_like(x) if any(_oracles.get(arm.gradient).tangents == "guided" for arm in arms) else None,
-        key=key,
+        keys=keys,
     )
+
+
+# Steps of one segment: the host sees the runs (progress, compaction) between two segments.
+SEGMENT = 2048
+# Compact when the rows it removes times the steps left reach this many row-steps: on JAX a new
+# batch layout costs one compilation (about a second or two), which this many row-steps repay.
+COMPACT_ROW_STEPS = 2_000_000
 
 
 def descend_arms(
@@ -331,7 +360,8 @@ def descend_arms(
     arms,
     x0,
     *,
-    rng,
+    rng=None,
+    keys=None,
     max_steps,
     target=None,
     bounds=None,
@@ -340,22 +370,27 @@ def descend_arms(
     record=(),
     record_x=None,
     engine="autograd",
-    progress=False,
+    progress=None,
+    compact=False,
 ):
     """Advance the runs of several arms in lockstep until each is solved, diverged or out of budget.
 
     ``x0`` is one array of starting points ``(runs, d)`` shared by every arm, or a list with one
-    such array per arm. ``rng`` is a seeded :class:`numpy.random.Generator`: it draws the tangents
-    on autograd and seeds the JAX key on JAX. ``target`` stops a run once $f \\le$ target;
-    ``ladder`` lists further thresholds whose first hits are recorded; ``bounds = (lower, upper)``
-    projects every iterate back into the box; ``divergence`` is a rule ``(f0, fx, target, t) ->
-    diverged`` such as :func:`forwardgrad.protocols.relative_divergence` (None: no run is ever
-    declared diverged); ``record`` lists steps at which $f$ (and, when ``record_x`` or
-    ``d == 2``, $x$) is stored.
+    such array per arm. Every run draws from its own stream (see the module docstring): ``keys``
+    gives one uint64 key per row of the batch (arms in order); without it the keys are drawn from
+    ``rng``, a seeded :class:`numpy.random.Generator`. ``target`` stops a run once
+    $f \\le$ target; ``ladder`` lists further thresholds whose first hits are recorded;
+    ``bounds = (lower, upper)`` projects every iterate back into the box; ``divergence`` is a rule
+    ``(f0, fx, target, t) -> diverged`` such as :func:`forwardgrad.protocols.relative_divergence`
+    (None: no run is ever declared diverged); ``record`` lists steps at which $f$ (and, when
+    ``record_x`` or ``d == 2``, $x$) is stored. ``progress(t, stopped)`` is called between
+    segments with the step reached and the number of runs stopped. ``compact`` drops the stopped
+    runs from the batch when that saves enough work (:data:`COMPACT_ROW_STEPS`); it needs a
+    row-separable ``f`` and optimizers whose rows interact only through their state (all of
+    :mod:`forwardgrad.optimizers`, not :func:`~forwardgrad.optimizers.scale_by_row`), and never
+    changes a result.
     """
     check_engine(engine)
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError("rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(seed)")
     if int(max_steps) != max_steps or max_steps < 1:
         raise ValueError(f"max_steps must be a positive integer, got {max_steps}")
     arms = [check_arm(Arm(*a) if not isinstance(a, Arm) else a) for a in arms]
@@ -368,6 +403,7 @@ def descend_arms(
     starts = [_check_starts(s, d) for s in starts]
     sizes = [len(s) for s in starts]
     x = np.concatenate(starts)
+    keys = _check_keys(keys, rng, len(x))
     bounds = _check_bounds(bounds, d)
     target = -math.inf if target is None else float(target)
     if math.isnan(target):
@@ -379,43 +415,148 @@ def descend_arms(
     record_x = d == 2 if record_x is None else bool(record_x)
     settings = dict(target=target, ladder=ladder, max_steps=int(max_steps), bounds=bounds,
                     divergence=divergence, record=record)
-
-    if engine == "jax":
-        carry, f_start = _run_jax(f, arms, sizes, x, rng, settings, record_x)
-    else:
-        carry, f_start = _run_autograd(f, arms, sizes, x, rng, settings, record_x, progress)
-    to_np = np.asarray
-    # Records after the loop ended (every run frozen) hold the frozen values.
-    after = record[:, None] > to_np(carry.t) - 1
-    f_traj = np.where(after, to_np(carry.f_last)[None, :], to_np(carry.f_traj, dtype=float))
-    x_traj = None if carry.x_traj is None else np.where(after[..., None], to_np(carry.x)[None], to_np(carry.x_traj))
+    engine_run = _JaxRun if engine == "jax" else _AutogradRun
+    store = _run(engine_run(f, settings, record_x), arms, sizes, x, keys, settings, progress, compact)
     return DescentResult(
         arm=np.repeat(np.arange(len(arms)), sizes),
-        status=np.asarray(STATUSES, dtype=object)[to_np(carry.status)],
-        hit=to_np(carry.hit, dtype=float),
-        steps=to_np(carry.steps, dtype=float),
-        oracle_calls=to_np(carry.calls, dtype=float),
-        f_start=to_np(f_start, dtype=float),
-        f_best=to_np(carry.f_best, dtype=float),
-        f_final=to_np(carry.f_last, dtype=float),
-        x_final=to_np(carry.x, dtype=float),
+        status=np.asarray(STATUSES, dtype=object)[store["status"].astype(int)],
+        hit=store["hit"],
+        steps=store["steps"],
+        oracle_calls=store["calls"],
+        f_start=store["f0"],
+        f_best=store["f_best"],
+        f_final=store["f_last"],
+        x_final=store["x"],
         ladder=ladder,
-        ladder_hits=to_np(carry.ladder_hits, dtype=float),
+        ladder_hits=store["ladder_hits"],
         record_steps=record,
-        f_trajectory=f_traj,
-        x_trajectory=x_traj,
+        f_trajectory=store["f_traj"],
+        x_trajectory=store.get("x_traj"),
+        row_steps=int(store["row_steps"]),
     )
 
 
-def _run_autograd(f, arms, sizes, x, rng, settings, record_x, progress):
-    f0 = f(x)
-    step = _make_step(f, arms, sizes, "autograd", f0=f0, **settings)
-    carry = _initial_carry(arms, x, sizes, f0, len(settings["ladder"]), settings["record"], record_x, None)
-    with tqdm(total=settings["max_steps"] + 1, disable=not progress, desc="descent", leave=False) as bar:
-        while carry.t <= settings["max_steps"] and np.any(carry.status == RUNNING):
-            carry = step(carry, rng)
-            bar.update(1)
-    return carry, f0
+def _check_keys(keys, rng, runs):
+    if keys is None:
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError("rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(seed)")
+        return rng.integers(0, 2**64, size=runs, dtype=np.uint64, endpoint=False)
+    keys = np.asarray(keys)
+    if keys.shape != (runs,) or keys.dtype != np.uint64:
+        raise ValueError(f"keys must be {runs} uint64 stream keys, one per run, got {keys.dtype} {keys.shape}")
+    return keys
+
+
+def _run(engine_run, arms, sizes, x, keys, settings, progress, compact):
+    """The host loop: segments of steps, progress, compaction; returns the runs' final records."""
+    max_steps = settings["max_steps"]
+    runs = len(x)
+    rows = np.arange(runs)  # the original index of each row of the current batch
+    layout = (tuple(arms), tuple(sizes))
+    carry = engine_run.start(layout, x, keys)
+    store = {"runs": runs, "row_steps": 0}
+    record = settings["record"]
+    while True:
+        t = int(carry.t)
+        status = np.asarray(carry.status)
+        running = status == RUNNING
+        if progress is not None:
+            progress(min(t, max_steps + 1), runs - len(rows) + int(np.count_nonzero(~running)))
+        if t > max_steps or not running.any():
+            break
+        if compact and (len(rows) - running.sum()) * (max_steps - t) >= COMPACT_ROW_STEPS:
+            _write_back(store, carry, rows, ~running, record, t)
+            layout, carry = _compacted(layout, carry, running)
+            rows = rows[running]
+        carry = engine_run.advance(layout, carry, min(t + SEGMENT, max_steps + 1))
+        store["row_steps"] += len(rows) * (int(carry.t) - t)
+    _write_back(store, carry, rows, np.ones(len(rows), bool), record, int(carry.t))
+    return store
+
+
+def _write_back(store, carry, rows, which, record, t):
+    """Copy the records of the rows ``which`` (original indices ``rows[which]``) into ``store``.
+
+    Records at steps after ``t - 1``, which these runs will never reach, hold their frozen values.
+    """
+    target = rows[which]
+    for name in ROW_FIELDS + ("f_traj", "x_traj"):
+        value = getattr(carry, name)
+        if value is None or name in ("guide", "keys"):
+            continue
+        value = np.asarray(value, dtype=int if name == "status" else float)
+        axis = 1 if name in ("f_traj", "x_traj") else 0
+        if name not in store:
+            shape = list(value.shape)
+            shape[axis] = store["runs"]
+            store[name] = np.full(shape, np.nan) if name != "status" else np.zeros(shape, dtype=int)
+        if axis:
+            store[name][:, target] = value[:, which]
+        else:
+            store[name][target] = value[which]
+    after = record > t - 1
+    if after.any() and len(target):
+        store["f_traj"][np.ix_(after, target)] = store["f_last"][target][None, :]
+        if "x_traj" in store:
+            store["x_traj"][np.ix_(after, target)] = store["x"][target][None, :, :]
+
+
+def _compacted(layout, carry, keep):
+    """The layout and the carry of the rows ``keep`` only: arms with no row left are dropped, the
+    optimizer states are regrouped by the new blocks of consecutive arms sharing an optimizer."""
+    arms, sizes = layout
+    edges = np.concatenate([[0], np.cumsum(sizes)])
+    kept = [np.nonzero(keep[a:b])[0] + a for a, b in zip(edges[:-1], edges[1:])]
+    new_arms = tuple(arm for arm, rows in zip(arms, kept) if len(rows))
+    new_sizes = tuple(len(rows) for rows in kept if len(rows))
+    index = np.concatenate(kept)
+    xp = namespace(carry.x)
+    take = xp.asarray(index)
+    fields = {name: (None if getattr(carry, name) is None else getattr(carry, name)[take]) for name in ROW_FIELDS}
+    fields["f_traj"] = carry.f_traj[:, take]
+    fields["x_traj"] = None if carry.x_traj is None else carry.x_traj[:, take]
+    old_blocks = optimizer_blocks(arms, sizes)
+    states = []
+    for opt, a, b in optimizer_blocks(new_arms, new_sizes):
+        pieces = []  # (old block, local rows) for the rows of this new block
+        for j, (_, oa, ob) in enumerate(old_blocks):
+            local = index[a:b][(index[a:b] >= oa) & (index[a:b] < ob)] - oa
+            if len(local):
+                pieces.append((j, local))
+        first = carry.states[pieces[0][0]]
+        leaves = []
+        for name, leaf in zip(first._fields, first):
+            if np.ndim(leaf) == 0:
+                leaves.append(leaf)  # a count shared by every row (every block steps every step)
+            else:
+                leaves.append(_join(xp, [getattr(carry.states[j], name)[xp.asarray(local)] for j, local in pieces]))
+        states.append(type(first)(*leaves))
+    return (new_arms, new_sizes), carry._replace(states=tuple(states), **fields)
+
+
+class _AutogradRun:
+    """The autograd engine: the lockstep step in a Python loop."""
+
+    def __init__(self, f, settings, record_x):
+        self.f, self.settings, self.record_x = f, settings, record_x
+        self.steps = {}
+
+    def _step(self, layout):
+        if layout not in self.steps:
+            arms, sizes = layout
+            self.steps[layout] = _make_step(self.f, arms, sizes, "autograd", **self.settings)
+        return self.steps[layout]
+
+    def start(self, layout, x, keys):
+        arms, sizes = layout
+        return _initial_carry(arms, x, sizes, self.f(x), keys, len(self.settings["ladder"]),
+                              len(self.settings["record"]), self.record_x)
+
+    def advance(self, layout, carry, until):
+        step = self._step(layout)
+        while carry.t < until and np.any(carry.status == RUNNING):
+            carry = step(carry)
+        return carry
 
 
 # Steps per pass of the compiled loop between two checks of "is any run still going": the check
@@ -423,41 +564,57 @@ def _run_autograd(f, arms, sizes, x, rng, settings, record_x, progress):
 BLOCK = 8
 
 
-def _run_jax(f, arms, sizes, x, rng, settings, record_x):
+class _JaxRun:
+    """The JAX engine: segments of the lockstep step compiled into one ``lax.while_loop``."""
+
+    def __init__(self, f, settings, record_x):
+        self.jax = load_jax()
+        self.f, self.record_x = f, record_x
+        self.divergence = settings["divergence"]
+        self.numbers = {k: v for k, v in settings.items() if k != "divergence"}
+
+    def start(self, layout, x, keys):
+        arms, sizes = layout
+        init = _compiled_start(self.f, arms, sizes, self.record_x, len(self.numbers["record"]),
+                               len(self.numbers["ladder"]))
+        jnp = self.jax.numpy
+        return init(jnp.asarray(x), jnp.asarray(keys))
+
+    def advance(self, layout, carry, until):
+        arms, sizes = layout
+        segment = _compiled_segment(self.f, arms, sizes, self.divergence)
+        return segment(carry, until, **self.numbers)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_start(f, arms, sizes, record_x, n_record, n_ladder):
     jax = load_jax()
-    seed = int(rng.integers(0, 2**32, dtype=np.uint64))
-    run = _compiled_run(f, tuple(arms), tuple(sizes), settings["divergence"], record_x)
-    numbers = {k: v for k, v in settings.items() if k != "divergence"}
-    # the "rbg" generator draws bits with XLA's RngBitGenerator: about a third cheaper than
-    # threefry on CPU, and still deterministic for a given seed.
-    return run(jax.numpy.asarray(x), jax.random.key(seed, impl="rbg"), **numbers)
+
+    def start(x, keys):
+        return _initial_carry(arms, x, sizes, f(x), keys, n_ladder, n_record, record_x)
+
+    return jax.jit(start)
 
 
-@functools.lru_cache(maxsize=32)
-def _compiled_run(f, arms, sizes, divergence, record_x):
-    """One jitted descent per (function, arms, batch layout); numbers are traced arguments."""
+@functools.lru_cache(maxsize=64)
+def _compiled_segment(f, arms, sizes, divergence):
+    """One jitted segment per (function, arms, batch layout); the numbers are traced arguments."""
     jax = load_jax()
     jnp = jax.numpy
 
-    def run(x, key, target, ladder, max_steps, bounds, record):
-        f0 = f(x)
-        step = _make_step(f, arms, sizes, "jax", f0=f0, target=target, ladder=ladder, max_steps=max_steps,
-                          bounds=bounds, divergence=divergence, record=record)
-
-        def one(_, c):
-            stream = _tangents.JaxStream(c.key)
-            return step(c, stream)._replace(key=stream.key)
+    def segment(carry, until, target, ladder, max_steps, bounds, record):
+        step = _make_step(f, arms, sizes, "jax", target=target, ladder=ladder, max_steps=max_steps, bounds=bounds,
+                          divergence=divergence, record=record)
 
         def block(c):
-            return jax.lax.fori_loop(0, BLOCK, one, c)
+            return jax.lax.fori_loop(0, BLOCK, lambda _, c: step(c), c)
 
         def going(c):
-            return (c.t <= max_steps) & jnp.any(c.status == RUNNING)
+            return (c.t < until) & (c.t <= max_steps) & jnp.any(c.status == RUNNING)
 
-        carry = _initial_carry(arms, x, sizes, f0, len(ladder), record, record_x, key)
-        return jax.lax.while_loop(going, block, carry), f0
+        return jax.lax.while_loop(going, block, carry)
 
-    return jax.jit(run)
+    return jax.jit(segment)
 
 
 def descend(f, x0, optimizer, gradient="true", tangent="rademacher", *, k=1, **options):

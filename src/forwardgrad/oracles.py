@@ -58,6 +58,8 @@ def _jitted(kind, f):
 
 
 def _as_batch(x, name="x"):
+    if np.iscomplexobj(x):
+        raise TypeError(f"{name} must be real: forward and reverse gradients here are of real functions")
     x = np.asarray(x, dtype=float)
     if x.ndim == 0:
         raise ValueError(f"{name} must have a last axis of coordinates, got a scalar")

@@ -8,7 +8,7 @@ here computes a result: the numbers come from :mod:`forwardgrad.profiles`,
 
 import numpy as np
 from matplotlib.colors import LogNorm
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 GRADIENT_STYLES = {"true": "-", "forward": "--"}
 OPTIMIZER_COLORS = {"sgd": "C0", "clipped_sgd": "C1", "adam": "C2", "adabelief": "C3"}
@@ -26,6 +26,19 @@ def solver_style(solver, index=0):
     gradient = rest.split(",")[0].rstrip(")")
     color = OPTIMIZER_COLORS.get(optimizer, f"C{4 + index % 6}")
     return {"color": color, "linestyle": GRADIENT_STYLES.get(gradient, ":")}
+
+
+def log_ticks(axis):
+    """Plain tick labels on a logarithmic axis (1, 2, 5, 10, 100, ...), none on the minor ticks:
+    matplotlib's default writes every minor tick of a short range as "1.05×10^0" and they overlap."""
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def legend_outside(ax, **options):
+    """The legend of ``ax`` to the right of its data area, where it covers no curve."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False, **options)
 
 
 def plot_profile(profile, ax=None, *, dim=None, bands=True, legend=True):
@@ -61,13 +74,15 @@ def plot_profile(profile, ax=None, *, dim=None, bands=True, legend=True):
             upper = np.append(part["upper"].to_numpy(), 0.0 if pre else part["upper"].to_numpy()[-1])
             ax.fill_between(xs, lower, upper, step=where, color=style["color"], alpha=0.15, linewidth=0)
     ax.set_xscale(attrs.get("xscale", "linear"))
+    if attrs.get("xscale") == "log":
+        log_ticks(ax.xaxis)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(attrs.get("xlabel", x))
     ax.set_ylabel(attrs.get("ylabel", y))
     if dim is not None or "dim" in profile.columns:
         ax.set_title(f"d = {profile['dim'].iloc[0]}" if "dim" in profile.columns else "")
     if legend:
-        ax.legend(fontsize="small", frameon=False)
+        legend_outside(ax)
     ax.grid(True, which="major", alpha=0.3)
     return ax
 
@@ -77,23 +92,30 @@ def plot_ecdf(ecdf, ax=None, *, dim=None, bands=True, legend=True):
     return plot_profile(ecdf, ax, dim=dim, bands=bands, legend=legend)
 
 
-def plot_by_dim(profile, axes=None, *, bands=True):
-    """One panel per dimension of a profile with a ``dim`` column, side by side.
+def plot_by_dim(profile, axes=None, *, bands=True, stacked=True):
+    """One panel per dimension of a profile with a ``dim`` column, and one legend for all of them.
 
-    Returns the array of Axes (the legend sits in the last panel).
+    ``stacked`` puts the panels one above the other, each as wide as the figure (what a page's
+    text column shows legibly); otherwise side by side. The legend sits to the right of the
+    panels. Returns the array of Axes.
     """
     plt = _pyplot()
     dims = list(profile["dim"].unique())
     if axes is None:
-        _, axes = plt.subplots(1, len(dims), figsize=(4.2 * len(dims), 3.6), squeeze=False, sharey=True)
-        axes = axes[0]
+        shape, size = ((len(dims), 1), (7.5, 2.6 * len(dims) + 0.4)) if stacked else ((1, len(dims)), (3.6 * len(dims) + 2.6, 3.4))
+        fig, axes = plt.subplots(*shape, figsize=size, squeeze=False, sharey=True, layout="constrained")
+        axes = axes.ravel()
     axes = np.atleast_1d(axes)
     if len(axes) != len(dims):
         raise ValueError(f"need {len(dims)} axes, got {len(axes)}")
     for i, (d, ax) in enumerate(zip(dims, axes)):
-        plot_profile(profile, ax, dim=d, bands=bands, legend=i == len(dims) - 1)
-        if i:
+        plot_profile(profile, ax, dim=d, bands=bands, legend=False)
+        if i and not stacked:
             ax.set_ylabel("")
+        if stacked and i < len(dims) - 1:
+            ax.set_xlabel("")
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].figure.legend(handles, labels, loc="outside right upper", frameon=False)
     return axes
 
 

@@ -284,6 +284,15 @@ def seed_sequence(seed, function, dim, role):
     return np.random.SeedSequence(int(seed), spawn_key=(_name_key(function), int(dim), _name_key(role)))
 
 
+def run_keys(seed, function, dim, starts, repeats):
+    """The stream key of every run (uint64), from its identity: ``(seed, function, dim, start,
+    repeat)``. The arms of one start and repeat share it, so they draw the same tangents (common
+    random numbers), and a run draws the same tangents in any grid it is part of."""
+    base = (_name_key(function), int(dim), _name_key("run"))
+    return tangents.run_keys([np.random.SeedSequence(int(seed), spawn_key=base + (int(s), int(r)))
+                              for s, r in zip(starts, repeats)])
+
+
 # ---------------------------------------------------------------------------------------------
 # Targets, the ladder and success
 

@@ -1,10 +1,11 @@
 r"""Tangent laws: random directions $v$ with $\mathbb{E}[v]=0$ and $\mathbb{E}[v v^\top]=I$.
 
 A tangent law is a function ``(rng, shape) -> v``. The last axis of ``shape`` is the dimension
-$d$; the leading axes index independent draws. ``rng`` is a :class:`numpy.random.Generator`, or,
-inside the compiled JAX descent, a :class:`JaxStream`; both offer ``standard_normal(size)`` and
-``random(size)``, and :func:`signs` draws fair $\pm 1$ from either. Each law is written once
-against the array namespace of the draws, so it runs on both engines.
+$d$; the leading axes index independent draws. ``rng`` is a :class:`numpy.random.Generator`, a
+:class:`JaxStream` (a JAX key, while tracing), or a :class:`CounterStream` (one stream per run,
+what the lockstep descent uses); all offer ``standard_normal(size)`` and ``random(size)``, and
+:func:`signs` draws fair $\pm 1$ from any of them. Each law is written once against the array
+namespace of the draws, so it runs on both engines.
 
 Belouze (2022), Definitions 1, 3, 6 and 8; Baydin et al. (2022) for the Gaussian law.
 """
@@ -47,15 +48,114 @@ class JaxStream:
         return (2.0 * bits.reshape(-1)[:count] - 1.0).reshape(size)
 
 
+GOLDEN = 0x9E3779B97F4A7C15  # SplitMix64's increment, 2^64 / golden ratio
+MIX = (0xBF58476D1CE4E5B9, 0x94D049BB133111EB)  # its two multipliers
+
+
+def splitmix64(xp, key, counter):
+    r"""SplitMix64 (Steele, Lea & Flood 2014) at the state ``key + counter * GOLDEN``, as uint64.
+
+    $z \leftarrow (z \oplus (z \gg 30))\,m_1$, $z \leftarrow (z \oplus (z \gg 27))\,m_2$,
+    $z \oplus (z \gg 31)$, all modulo $2^{64}$: for a fixed ``key`` the values at counters
+    $0, 1, 2, \dots$ are SplitMix64's output sequence from the seed ``key``. ``xp`` is NumPy or
+    jax.numpy (with 64-bit integers); both give the same bits.
+    """
+    u = xp.uint64
+    z = key + counter * u(GOLDEN)
+    z = (z ^ (z >> u(30))) * u(MIX[0])
+    z = (z ^ (z >> u(27))) * u(MIX[1])
+    return z ^ (z >> u(31))
+
+
+class CounterStream:
+    r"""Counter-based draws, one stream per run: row $r$ of a draw depends on ``keys[r]`` only.
+
+    A draw of shape ``(..., runs, d)`` at step ``t`` takes, for every run $r$ (axis -2), the
+    SplitMix64 values of ``keys[r]`` at counters $c = (t\,2^{20} + j)\,2^{32} + i$, with $j$ the
+    index of the draw within the step and $i$ the element's place within the run's block. So a
+    run draws the same numbers whichever other runs share its batch, in whatever order, on
+    either engine: NumPy and jax.numpy compute the same bits (normal draws agree to the last
+    rounding of ``log`` and ``cos``). Uniforms take the top 53 bits; normals come from two
+    uniforms by Box and Muller (1958); signs take one bit each, 64 per value.
+    """
+
+    def __init__(self, keys, t, xp=np):
+        self.keys, self.t, self.xp = keys, t, xp
+        self.draws = 0
+
+    def select(self, rows):
+        """The streams of some runs (a list of slices of this batch), for the same step."""
+        xp = self.xp
+        keys = self.keys[rows[0]] if len(rows) == 1 else xp.concatenate([self.keys[r] for r in rows])
+        return CounterStream(keys, self.t, xp)
+
+    def _bits(self, lead, per_element):
+        """uint64 values ``(runs, per_run)`` for a draw of ``per_run`` elements per run."""
+        xp = self.xp
+        per_run = math.prod(lead)
+        step = xp.asarray(self.t).astype(xp.uint64) * xp.uint64(1 << 20) + xp.uint64(self.draws)
+        self.draws += 1
+        counters = step * xp.uint64(1 << 32) + xp.arange(per_run * per_element, dtype=xp.uint64)
+        return splitmix64(xp, self.keys[:, None], counters[None, :])
+
+    def _arrange(self, values, size):
+        """Values ``(runs, m)`` laid out as ``size = (..., runs, d)``."""
+        xp = self.xp
+        lead, runs, d = tuple(size[:-2]), size[-2], size[-1]
+        return xp.moveaxis(xp.reshape(values, (runs,) + lead + (d,)), 0, -2)
+
+    def _uniform53(self, bits, offset):
+        xp = self.xp
+        return ((bits >> xp.uint64(11)).astype(xp.float64) + offset) * (2.0**-53)
+
+    def random(self, size):
+        size = tuple(size)
+        bits = self._bits(size[:-2] + size[-1:], 1)
+        return self._arrange(self._uniform53(bits, 0.0), size)
+
+    def standard_normal(self, size):
+        xp = self.xp
+        size = tuple(size)
+        bits = self._bits(size[:-2] + size[-1:], 2)
+        u1 = self._uniform53(bits[:, 0::2], 1.0)  # in (0, 1]
+        u2 = self._uniform53(bits[:, 1::2], 0.0)
+        return self._arrange(xp.sqrt(-2.0 * xp.log(u1)) * xp.cos(2.0 * math.pi * u2), size)
+
+    def signs(self, size):
+        xp = self.xp
+        size = tuple(size)
+        per_run = math.prod(size[:-2]) * size[-1]
+        words = self._bits((-(-per_run // 64),), 1)  # (runs, words)
+        bits = (words[:, :, None] >> xp.arange(64, dtype=xp.uint64)) & xp.uint64(1)
+        bits = xp.reshape(bits, (words.shape[0], -1))[:, :per_run]
+        return self._arrange(2.0 * bits.astype(xp.float64) - 1.0, size)
+
+
+def run_keys(seed_sequences):
+    """One uint64 stream key per run from a list of ``numpy.random.SeedSequence``."""
+    return np.array([int.from_bytes(s.generate_state(2, np.uint32).tobytes(), "little") for s in seed_sequences],
+                    dtype=np.uint64)
+
+
+def _check_rng(rng):
+    if not isinstance(rng, (np.random.Generator, JaxStream, CounterStream)):
+        raise TypeError(f"rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(seed), "
+                        f"got {type(rng).__name__}")
+    return rng
+
+
 def signs(rng, size):
     """Independent fair signs $\\pm 1$ (float64) of shape ``size``."""
-    if isinstance(rng, np.random.Generator):
+    if isinstance(_check_rng(rng), np.random.Generator):
         return 2.0 * rng.integers(0, 2, size=size, dtype=np.int8) - 1.0
     return rng.signs(tuple(size))
 
 
 def _check_shape(shape):
-    shape = tuple(int(s) for s in np.atleast_1d(shape))
+    sizes = np.atleast_1d(shape)
+    if sizes.ndim != 1 or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in sizes.tolist()):
+        raise ValueError(f"a tangent shape is a tuple of whole numbers, got {shape!r}")
+    shape = tuple(int(s) for s in sizes)
     if len(shape) == 0 or min(shape) < 1:
         raise ValueError(f"a tangent shape needs positive sizes and a last axis d, got {shape}")
     return shape
@@ -72,13 +172,13 @@ def rademacher(rng, shape):
 
 def gaussian(rng, shape):
     r"""$v \sim \mathcal{N}(0, I_d)$, the law of Baydin et al. (2022); MSD $(d+1)\|\nabla f\|^2$."""
-    return rng.standard_normal(_check_shape(shape))
+    return _check_rng(rng).standard_normal(_check_shape(shape))
 
 
 def uniform(rng, shape):
     r"""Independent $v_i \sim \mathcal{U}(-\sqrt{3}, \sqrt{3})$: unit variance, $\mathbb{V}[v_i^2]=4/5$."""
     shape = _check_shape(shape)
-    return math.sqrt(3.0) * (2.0 * rng.random(shape) - 1.0)
+    return math.sqrt(3.0) * (2.0 * _check_rng(rng).random(shape) - 1.0)
 
 
 def laplace(rng, shape):
@@ -88,7 +188,7 @@ def laplace(rng, shape):
     \mathcal{U}(-\frac12, \frac12)$: $v = -b\,\mathrm{sign}(u)\log(1 - 2|u|)$.
     """
     shape = _check_shape(shape)
-    u = rng.random(shape) - 0.5
+    u = _check_rng(rng).random(shape) - 0.5
     xp = namespace(u)
     return -xp.sign(u) * xp.log1p(-2.0 * xp.abs(u)) / math.sqrt(2.0)
 
@@ -96,7 +196,7 @@ def laplace(rng, shape):
 def sphere(rng, shape):
     r"""Uniform on the sphere of radius $\sqrt d$: the isotropic extended minimal law (Definition 8)."""
     shape = _check_shape(shape)
-    z = rng.standard_normal(shape)
+    z = _check_rng(rng).standard_normal(shape)
     xp = namespace(z)
     return z * (math.sqrt(shape[-1]) / xp.linalg.norm(z, axis=-1, keepdims=True))
 
@@ -127,7 +227,7 @@ def haar_orthogonal(rng, shape):
     that the law is exactly Haar (Mezzadri 2007; the construction of ``scipy.stats.ortho_group``).
     """
     shape = _check_shape(shape)
-    z = rng.standard_normal(shape + (shape[-1],))
+    z = _check_rng(rng).standard_normal(shape + (shape[-1],))
     xp = namespace(z)
     q, r = xp.linalg.qr(z)
     return q * xp.sign(xp.diagonal(r, axis1=-2, axis2=-1))[..., None, :]

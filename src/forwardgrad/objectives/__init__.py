@@ -93,10 +93,16 @@ def _interval(lower, upper):
 
 
 def box_text(obj, d):
-    """The box as text: ``[-5, 10]^d`` when all coordinates share it, else a product."""
-    lower, upper = obj.bounds(d)
-    if np.all(lower == lower[0]) and np.all(upper == upper[0]):
-        return _interval(lower[0], upper[0]) + (f"^{d}" if d > 1 else "")
+    """The box as text: ``[-5, 10]^d`` when all coordinates share it, else a product (or
+    "per coordinate" beyond 4 coordinates). Reads the box as the function states it, so a large
+    ``d`` allocates nothing."""
+    lower, upper = obj.box(obj.check(d))
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    if lower.size == 1 and upper.size == 1 or (np.all(lower == lower.flat[0]) and np.all(upper == upper.flat[0])):
+        return _interval(lower.flat[0], upper.flat[0]) + (f"^{d}" if d > 1 else "")
+    if d > 4:
+        return "per coordinate"
+    lower, upper = np.broadcast_to(lower, (d,)), np.broadcast_to(upper, (d,))
     return " x ".join(_interval(a, b) for a, b in zip(lower, upper))
 
 
@@ -105,10 +111,18 @@ def table_dimension(obj):
     return obj.dim if obj.dim is not None else 2
 
 
+MAX_DESCRIBED_DIM = 10**6
+"""The largest dimension :func:`describe` accepts: a stated minimizer is a point of ``d``
+coordinates (8 MB at 10^6)."""
+
+
 def describe(names=None, d=None):
     """One row per function: dimension rule, box, f* and x* (in ``d``, or in d = 2 or the fixed
     d), tags and membership of the paper's selection in d = 2, 10, 100. With ``d``, only the
-    functions accepting it, and no x* column (a point of ``d`` coordinates)."""
+    functions accepting it, and no x* column (a point of ``d`` coordinates); ``d`` above
+    :data:`MAX_DESCRIBED_DIM` is a ``ValueError``. A minimum beyond float64 reads "overflows"."""
+    if d is not None and not 1 <= d <= MAX_DESCRIBED_DIM:
+        raise ValueError(f"describe takes dimensions from 1 to {MAX_DESCRIBED_DIM:,}, got {d:,}")
     rows = []
     for name in names or sorted(REGISTRY):
         obj = lookup(name, REGISTRY)
@@ -117,7 +131,7 @@ def describe(names=None, d=None):
         shown = table_dimension(obj) if d is None else d
         try:
             x_star, f_star = obj.minimum(shown)
-            f_text = _number(f_star)
+            f_text = _number(f_star) if np.isfinite(f_star) else "overflows float64"
             x_text = "(" + ", ".join(_number(v, 5) for v in x_star) + ")" if d is None else ""
         except UnknownMinimum:
             f_text = x_text = "unknown"

@@ -7,6 +7,7 @@ frozen :class:`Objective` record (dimension rule, box, minimum, tags) and files 
 
 import difflib
 import functools
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -163,6 +164,15 @@ def lookup(name, registry, what="test function"):
 
 # Safe forms of functions that are not differentiable at 0: the gradient of the masked branch is
 # zero, so no 0 * inf = NaN leaks into autograd or JAX gradients (the subgradient 0 is returned).
+
+
+def power(base, exponent):
+    """``base ** exponent`` for a known minimum, ``±inf`` when it overflows float64 (never an
+    ``OverflowError``): the value of a minimum like ``g ** d`` leaves float64 for d in the hundreds."""
+    try:
+        return float(base) ** exponent
+    except OverflowError:
+        return math.copysign(math.inf, base) if exponent % 2 else math.inf
 
 
 def safe_sqrt(xp, s):

@@ -12,7 +12,7 @@ datasets, Simon Fraser University (sfu.ca/~ssurjano).
 import numpy as np
 
 from ._minima import michalewicz_coordinates
-from ._registry import (Correction, UnknownMinimum, objective, powers, prod, safe_norm,
+from ._registry import (Correction, UnknownMinimum, objective, power, powers, prod, safe_norm,
                         safe_pow, safe_sqrt)
 
 # One-dimensional optima of separable functions, found by a dense grid and Newton polishing of
@@ -155,7 +155,7 @@ def alpine_n1(xp, x):
 
 @objective(
     tags={"continuous", "separable", "differentiable", "multimodal"},
-    bounds=(0.0, 10.0), minimum=lambda d: (np.full(d, ALPINE_X), -ALPINE_G**d),
+    bounds=(0.0, 10.0), minimum=lambda d: (np.full(d, ALPINE_X), -power(ALPINE_G, d)),
     reference="[JY] Alpine 2 (stated there for maximization)",
 )
 def alpine_n2(xp, x):
@@ -273,7 +273,13 @@ def happy_cat(xp, x):
     return safe_pow(xp, (s - d) ** 2, 0.125) + (0.5 * s + xp.sum(x, axis=-1)) / d + 0.5
 
 
+MICHALEWICZ_MAX_DIM = 5000  # the search below costs O(d^2) time and memory
+
+
 def _michalewicz_minimum(d):
+    if d > MICHALEWICZ_MAX_DIM:
+        raise UnknownMinimum(f"michalewicz: the minimizer is computed for d <= {MICHALEWICZ_MAX_DIM} only "
+                             f"(its search costs O(d^2)), not d = {d}")
     x_star, g = michalewicz_coordinates(d)
     return x_star, float(np.sum(g))
 
@@ -613,7 +619,7 @@ def _shubert_terms(xp, x, trig):
     tags={"continuous", "differentiable", "multimodal"},
     bounds=(-10.0, 10.0),
     minimum=lambda d: (np.r_[SHUBERT_XMIN, np.full(d - 1, SHUBERT_XMAX)],
-                       SHUBERT_GMIN * SHUBERT_GMAX ** (d - 1)),
+                       SHUBERT_GMIN * power(SHUBERT_GMAX, d - 1)),
     corrections=[
         Correction(
             original="prod_i sum_j cos((j+1) x_i + j): the weight j is missing",
