@@ -1,75 +1,93 @@
-"""Speed of the benchmark sweep, measured side by side with a per-run loop like the original code's.
+"""Speed of the benchmark sweep as a user sees it, side by side with a per-run loop like the original code's.
 
-Prints, for each engine:
+Everything is measured in one run of this script, and only ratios are compared with the goals:
 
-- the sweep's throughput in run-steps per second (updates made by the runs / wall or CPU time; the
-  CPU time of this process is the figure to trust on a machine shared with other jobs) on a fixed
-  subset of the ``paper`` protocol (d = 100, every optimizer and gradient, 5 starts, 5 repeats:
-  120 runs per function in one lockstep batch), once with compilation and once warm;
-- the throughput of a per-run Python loop doing the same work the way the original code did: one
-  run at a time, one autograd call (``value_and_grad`` or one ``make_jvp``) per step;
-- their ratio (targets: JAX >= 200x, autograd >= 20x);
-- the wall time of the full ``paper`` protocol (every dimension, 5 starts, 5 repeats, 50,000-step
-  cap) with ``--jobs`` processes on the JAX engine, compile time included (target: <= 5 minutes
-  with 2 jobs), with the chunks' CPU seconds; and for autograd an estimate (said so in the output):
-  each chunk's lockstep length in the JAX run times autograd's CPU seconds per lockstep step on
-  that chunk, measured on a short sweep of every chunk, divided by the jobs.
+1. ``forwardgrad bench`` as a whole process (start to exit, compilation included) on 8 full chunks
+   of the paper protocol (sphere, sum_squares, rotated_hyper_ellipsoid, zakharov in d = 10 and
+   100; 5 starts, 5 repeats, 50,000 steps), ``--jobs 1``: on JAX cold (an empty compilation cache)
+   and warm (the cache the cold run filled), and on autograd with a 2,000-step cap. For each: the
+   *useful* run-steps (the sum of ``oracle_calls``, the work the runs asked for) per second of wall
+   time, and the *lockstep* row-steps the batches computed (from the sidecar), whose difference
+   is the work spent on rows that had stopped; and XLA's compilation seconds per chunk.
+2. A per-run autograd loop the way the original code ran: one run at a time, one autograd call per
+   step, on start 0 and repeat 0 of every solver of the same grid.
+3. The JAX descent alone at d = 100 on one chunk of 120 runs, warm: microseconds per lockstep
+   row-step.
+4. The full paper protocol (8,040 runs) with ``--jobs 2``, cold, in wall seconds.
 
-Usage: ``python benchmarks/bench_sweep.py [--jobs 2] [--skip-full | --full-only] [--steps 2000]``.
+Goals (issue "Performance"): JAX >= 150x the per-run loop in useful run-steps per second, compile
+included; the full protocol <= 90 s with 2 jobs, cold; <= 1 us per lockstep row-step warm at
+d = 100; autograd >= 30x the per-run loop.
+
+Usage: ``python benchmarks/bench_sweep.py [--skip-full] [--loop-steps 150]``.
 """
 
 import argparse
-import math
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from autograd import value_and_grad as autograd_value_and_grad
 from autograd.core import make_jvp
 
-from forwardgrad import benchmark, engines, objectives, optimizers, protocols, tangents
+from forwardgrad import benchmark, descent, engines, objectives, optimizers, protocols, tangents
 
-SUBSET = ("sphere", "dixon_price", "zakharov", "schwefel_2_22")
-SUBSET_DIM = 100
-
-
-def _subset(steps, dim=SUBSET_DIM, functions=SUBSET):
-    return protocols.protocol("paper", functions=functions, dims=(dim,), max_steps=steps)
+GRID = ("sphere", "sum_squares", "rotated_hyper_ellipsoid", "zakharov")
+DIMS = (10, 100)
+GOALS = {"jax": 150.0, "autograd": 30.0, "full_seconds": 90.0, "row_step_us": 1.0}
 
 
-def sweep_throughput(engine, steps, dim=SUBSET_DIM, functions=SUBSET):
-    """Time the sweep of the subset twice (cold: compilation included; warm: cached loops).
+def bench_process(folder, engine, max_steps, cache, jobs=1, functions=GRID, dims=DIMS):
+    """Run ``forwardgrad bench`` in a fresh process; return its wall seconds, table and sidecar."""
+    exe = shutil.which("forwardgrad", path=str(Path(sys.executable).parent))
+    out = Path(folder) / f"{engine}-{max_steps}-{cache.name}-{jobs}.csv"
+    for stale in (out, out.with_suffix(".json")):
+        stale.unlink(missing_ok=True)
+    argv = [exe, "bench", "--protocol", "paper", "--dims", ",".join(map(str, dims)), "--engine", engine,
+            "--max-steps", str(max_steps), "--jobs", str(jobs), "--out", str(out), "--quiet"]
+    if functions is not None:
+        argv += ["--functions", ",".join(functions)]
+    env = {**os.environ, engines.JAX_CACHE_ENV: str(cache)}
+    start = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    table = pd.read_csv(out)
+    side = json.loads(out.with_suffix(".json").read_text())
+    return wall, table, side
 
-    Returns ``(cold, warm, table, rows)``: the (wall, cpu) times, the table, and the lockstep
-    row-steps computed (every row of a chunk advances until the chunk's last run stops).
-    """
-    p = _subset(steps, dim, functions)
-    table, cold = timed(benchmark.sweep, p, seed=0, engine=engine)
-    _, warm = timed(benchmark.sweep, p, seed=0, engine=engine)  # compiled loops are cached here
-    rows = ((table.groupby("function")["steps"].max() + 1) * benchmark.runs_per_chunk(p)).sum()
-    return cold, warm, table, rows
 
-
-def timed(call, *args, **kwargs):
-    """``(result, (wall seconds, cpu seconds of this process))``."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = call(*args, **kwargs)
-    return result, (time.perf_counter() - wall, time.process_time() - cpu)
+def describe(label, wall, table, side):
+    """Useful and lockstep work of one bench process; prints a line and returns µs per useful run-step."""
+    chunks = side["timing"]["chunks"]
+    useful = table["oracle_calls"].sum()
+    lockstep = sum(c["row_steps"] for c in chunks)
+    compile_s = [c["compile"] for c in chunks]
+    per_useful = 1e6 * wall / useful
+    print(f"  {label}: {wall:6.1f} s wall, {useful:,.0f} useful run-steps ({per_useful:.2f} us each), "
+          f"{lockstep:,.0f} lockstep row-steps ({useful / lockstep:.0%} useful), "
+          f"compilation {np.sum(compile_s):.1f} s ({np.mean(compile_s):.2f} s per chunk)")
+    return per_useful
 
 
 def per_run_loop(table, cap, seed=0):
-    """(wall, cpu) run-steps per second of the original style on the runs of ``table``: each run alone, one
-    autograd call per step, as many steps as the sweep made for it (at most ``cap``).
+    """Seconds per run-step of the original style: one run alone, one autograd call per step.
 
-    One run per (function, optimizer, gradient): start 0, repeat 0.
+    Start 0 and repeat 0 of every solver on every chunk of ``table``, each for as many steps as the
+    sweep made (at most ``cap``).
     """
     sample = table[(table.start == 0) & (table.repeat == 0)]
-    work, wall, cpu = 0, 0.0, 0.0
+    work, seconds = 0, 0.0
     rng = np.random.default_rng(seed)
     for (function, dim), runs in sample.groupby(["function", "dim"], sort=False):
         obj = objectives.get(function)
-        p = _subset(1, dim, (function,))
+        p = protocols.protocol("paper", functions=(function,), dims=(dim,))
         x0 = benchmark.starting_points(p, function, dim, seed)[0]
         lower, upper = obj.bounds(dim)
         grad = autograd_value_and_grad(obj.f)
@@ -77,7 +95,7 @@ def per_run_loop(table, cap, seed=0):
             opt = optimizers.get(run.optimizer, lr=run.lr)
             x, state = x0, opt.init(x0)
             n = int(min(run.steps, cap))
-            start = time.perf_counter(), time.process_time()
+            start = time.perf_counter()
             for _ in range(n):
                 if run.gradient == "true":
                     fx, g = grad(x)
@@ -91,74 +109,69 @@ def per_run_loop(table, cap, seed=0):
                 x = x + step
                 if obj.constrained:
                     x = np.clip(x, lower, upper)
-            wall += time.perf_counter() - start[0]
-            cpu += time.process_time() - start[1]
+            seconds += time.perf_counter() - start
             work += n
-    return work / wall, work / cpu
+    return seconds / work
 
 
-def lockstep_costs(engine, steps):
-    """CPU seconds per lockstep step of every chunk of the paper protocol, from a sweep cut at
-    ``steps`` steps: a Series indexed by (dim, function)."""
-    table = benchmark.sweep(protocols.protocol("paper", max_steps=steps), seed=0, engine=engine)
-    lengths = table.groupby(["dim", "function"])["steps"].max() + 1
-    cpu = pd.DataFrame(table.attrs["timing"]["chunks"]).set_index(["dim", "function"])["cpu"]
-    return cpu / lengths
+def descent_row_step(dim=100, function="sphere", steps=20_000):
+    """Warm µs per lockstep row-step of the JAX descent on one paper chunk (120 runs), no compaction."""
+    p = protocols.protocol("paper", functions=(function,), dims=(dim,), max_steps=steps)
+    obj = objectives.get(function)
+    grid = benchmark.arms(p)
+    arms = [p.arm._replace(optimizer=optimizers.get(o, lr=p.lr), gradient=g) for o, g, _, _ in grid]
+    x0 = benchmark.starting_points(p, function, dim, 0)
+    starts = [np.repeat(x0, r, axis=0) for *_, r in grid]
+    rows = sum(len(s) for s in starts)
+    options = dict(keys=np.arange(rows, dtype=np.uint64), max_steps=steps, target=-np.inf, engine="jax")
+    descent.descend_arms(obj.f, arms, starts, **options)  # compile
+    start = time.perf_counter()
+    result = descent.descend_arms(obj.f, arms, starts, **options)
+    return 1e6 * (time.perf_counter() - start) / result.row_steps, rows
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=2000, help="budget of the subset sweep")
     parser.add_argument("--loop-steps", type=int, default=150, help="steps per run of the per-run loop")
     parser.add_argument("--skip-full", action="store_true", help="do not time the full paper protocol")
-    parser.add_argument("--full-only", action="store_true", help="only time the full paper protocol")
-    parser.add_argument("--out", help="also write the full protocol's table (and its sidecar) to this CSV")
     args = parser.parse_args()
-
-    runs = benchmark.runs_per_chunk(_subset(1))
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"subset: paper protocol, d = {SUBSET_DIM}, {', '.join(SUBSET)}; {runs} runs per function")
-    available = ["autograd"] + (["jax"] if engines.has_jax() else [])
-    targets = {"jax": 200, "autograd": 20}
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for engine in [] if args.full_only else available:
-            steps = args.steps if engine == "jax" else max(args.steps // 10, 50)
-            cold, warm, table, rows = sweep_throughput(engine, steps)
-            work = table["steps"].sum()
-            loop = per_run_loop(table, args.loop_steps)
-            print(f"{engine}: budget {steps} steps, {work:,.0f} run-steps made "
-                  f"({rows:,.0f} lockstep row-steps computed)")
-            for i, clock in enumerate(("wall", "cpu")):
-                ratio = (work / warm[i]) / loop[i]
-                print(f"  [{clock}] per-run loop (original style) {loop[i]:9,.0f} run-steps/s "
-                      f"({1e6 / loop[i]:.0f} us each) | sweep warm {work / warm[i]:9,.0f} run-steps/s "
-                      f"({1e6 * warm[i] / work:.2f} us each, {1e6 * warm[i] / rows:.2f} us per row-step), "
-                      f"with compilation {work / cold[i]:9,.0f} ({cold[i]:.1f} s) | ratio {ratio:,.0f}x "
-                      f"(target {targets[engine]}x: {'met' if ratio >= targets[engine] else 'MISSED'})")
-
-    if args.skip_full or not engines.has_jax():
-        return
-    p = protocols.PROTOCOLS["paper"]
-    table, (wall, _) = timed(benchmark.sweep, p, seed=0, engine="jax", jobs=args.jobs, progress=True,
-                             out=args.out)
-    chunk_cpu = [c["cpu"] for c in table.attrs["timing"]["chunks"]] or [math.nan]
-    print(f"full paper protocol, jax, --jobs {args.jobs}: {wall:.0f} s wall ({len(table)} runs, "
-          f"{table['steps'].sum():,.0f} run-steps, compile included; target <= 300 s: "
-          f"{'met' if wall <= 300 else 'MISSED'}, at load average {os.getloadavg()[0]:.1f})")
-    print(f"  CPU seconds of the chunks: {sum(chunk_cpu):.0f} in total, longest chunk {max(chunk_cpu):.0f}; "
-          f"on {args.jobs} idle cores that is about {max(sum(chunk_cpu) / args.jobs, max(chunk_cpu)):.0f} s")
-    by_chunk = sorted(table.attrs["timing"]["chunks"], key=lambda t: -t["cpu"])[:4]
-    print("  costliest chunks (CPU s): " + ", ".join(f"{t['function']} d={t['dim']} {t['cpu']:.0f}" for t in by_chunk))
-    lengths = table.groupby(["dim", "function"])["steps"].max() + 1
-    costs = lockstep_costs("autograd", 40)
-    for dim, cost in costs.groupby(level=0):
-        print(f"  autograd, d = {dim}: {1e3 * cost.median():.2f} ms CPU per lockstep step of 120 runs "
-              f"(median over {len(cost)} functions)")
-    estimate = (lengths * costs.reindex(lengths.index)).sum() / args.jobs
-    print(f"full paper protocol, autograd, --jobs {args.jobs}: about {estimate / 60:.0f} min on idle cores "
-          f"(ESTIMATE: each chunk's lockstep length in the JAX run x autograd's CPU seconds per lockstep "
-          f"step on that chunk, measured on a 40-step sweep, with perfect use of the jobs)")
+    print(f"grid: paper protocol, {', '.join(GRID)} in d = {', '.join(map(str, DIMS))} (8 chunks of 120 runs)")
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        cold_cache, none = folder / "jax-cache", folder / "no-cache"
+        print("1. forwardgrad bench, whole process, --jobs 1:")
+        wall, table, side = bench_process(folder, "jax", 50_000, cold_cache)
+        jax_cold = describe("JAX, 50,000 steps, cold (empty compilation cache)", wall, table, side)
+        wall, table, side = bench_process(folder, "jax", 50_000, cold_cache)
+        jax_warm = describe("JAX, 50,000 steps, warm (the cache of the cold run)", wall, table, side)
+        wall, ag_table, side = bench_process(folder, "autograd", 2_000, none)
+        autograd = describe("autograd, 2,000 steps", wall, ag_table, side)
+        print("2. per-run autograd loop, the original code's way:")
+        with np.errstate(all="ignore"):
+            loop = 1e6 * per_run_loop(ag_table, args.loop_steps)
+        print(f"  {loop:.1f} us per run-step")
+        print("ratios to the per-run loop (useful run-steps per second, compilation included):")
+        for label, us, goal in (("JAX cold", jax_cold, GOALS["jax"]), ("JAX warm", jax_warm, GOALS["jax"]),
+                                ("autograd", autograd, GOALS["autograd"])):
+            ratio = loop / us
+            print(f"  {label:9s} {ratio:6.0f}x  (goal >= {goal:.0f}x: {'met' if ratio >= goal else 'MISSED'})")
+        print(f"  JAX / autograd: {autograd / jax_cold:.1f}x cold, {autograd / jax_warm:.1f}x warm")
+        us, rows = descent_row_step()
+        print(f"3. JAX descent, d = 100, {rows} runs, warm: {us:.2f} us per lockstep row-step "
+              f"(goal <= {GOALS['row_step_us']:.0f} us: {'met' if us <= GOALS['row_step_us'] else 'MISSED'})")
+        if args.skip_full:
+            return
+        wall, table, side = bench_process(folder, "jax", 50_000, folder / "full-cache", jobs=2, functions=None,
+                                          dims=protocols.PAPER_DIMS)
+        chunks = side["timing"]["chunks"]
+        cpu = sum(c["cpu"] for c in chunks)
+        print(f"4. full paper protocol, JAX, --jobs 2, cold: {wall:.0f} s wall for {len(table):,} runs "
+              f"(goal <= {GOALS['full_seconds']:.0f} s: {'met' if wall <= GOALS['full_seconds'] else 'MISSED'}); "
+              f"CPU {cpu:.0f} s in the chunks, compilation {sum(c['compile'] for c in chunks):.0f} s, "
+              f"{table['oracle_calls'].sum() / sum(c['row_steps'] for c in chunks):.0%} of the lockstep work useful")
+        costly = sorted(chunks, key=lambda c: -c["cpu"])[:4]
+        print("  costliest chunks (CPU s): " + ", ".join(f"{c['function']} d={c['dim']} {c['cpu']:.0f}" for c in costly))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import forwardgrad
 
 SRC = Path(forwardgrad.__file__).parent
 LAYERS = {  # a module may import only modules of a lower layer
-    "engines": 0, "timing": 0, "statistics": 0, "cache": 0,
+    "engines": 0, "timing": 0, "statistics": 0, "cache": 0, "verdicts": 0,
     "tangents": 1, "optimizers": 1, "objectives": 1,
     "oracles": 2,
     "descent": 3,

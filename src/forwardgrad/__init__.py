@@ -26,6 +26,7 @@ SUBMODULES = (
     "montecarlo",
     "timing",
     "plotting",
+    "verdicts",
     # the theory chapters' closed forms, the chapters' own code, the build's memo, the CLI
     "theory",
     "experiments",

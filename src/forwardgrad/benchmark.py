@@ -210,6 +210,7 @@ def run_chunk(p, chunk, *, seed, engine, objective=None, progress=None):
     )
     for k in LADDER_EXPONENTS:
         table[rung_column(k)] = result.ladder_hits[:, rungs.index(k)] if k in rungs else np.nan
+    table.attrs["row_steps"] = result.row_steps  # the lockstep work, for the sweep's timing record
     return table
 
 
@@ -330,9 +331,10 @@ def _alive(pid):
 def _run_timed(p, chunk, seed, engine, objective, home, reporter):
     if os.getpid() != home:
         _watch_parent(home)
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu, compiling = time.perf_counter(), time.process_time(), engines.compile_seconds()
     table = run_chunk(p, chunk, seed=seed, engine=engine, objective=objective, progress=reporter)
-    seconds = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
+    seconds = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+               "compile": engines.compile_seconds() - compiling, "row_steps": table.attrs.pop("row_steps", 0)}
     if engine == "jax" and os.getpid() != home:
         # a worker process never meets this function again: drop its compiled loops, which
         # otherwise pile up until loky restarts the worker for a suspected memory leak

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forwardgrad import benchmark, objectives, oracles, plotting, profiles, protocols, results
+from forwardgrad import benchmark, engines, objectives, oracles, plotting, profiles, protocols, results
 from forwardgrad.protocols import BenchmarkError
 
 EXIT_USAGE = 2
@@ -60,6 +60,12 @@ def _dim_list(text):
     return tuple(_positive_int(n.strip()) for n in _name_list(text))
 
 
+def _user_cache():
+    """The user's cache folder for forwardgrad: ``$XDG_CACHE_HOME/forwardgrad``, else ``~/.cache/forwardgrad``."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "forwardgrad"
+
+
 def _csv(values):
     return ",".join(str(v) for v in values)
 
@@ -104,6 +110,9 @@ def _parser():
     bench.add_argument("--out", type=Path, help="result CSV (default: results/<protocol>.csv)")
     bench.add_argument("--overwrite", action="store_true",
                        help="replace a finished --out of another configuration (default: refuse)")
+    bench.add_argument("--no-compile-cache", action="store_true",
+                       help="do not keep JAX's compiled loops between runs (default: keep them in "
+                            "$FORWARDGRAD_JAX_CACHE, else ~/.cache/forwardgrad/jax)")
     bench.add_argument("--quiet", action="store_true", help="no announcement and no progress bar")
 
     profile = commands.add_parser("profile", help="draw a profile of a result table")
@@ -141,6 +150,11 @@ def _bench(args):
     }
     p = protocols.protocol(args.protocol, **overrides)
     out = args.out or Path("results") / f"{args.protocol}.csv"
+    # before any JAX import, here and in the worker processes, which inherit the environment
+    if args.no_compile_cache:
+        os.environ[engines.JAX_CACHE_ENV] = ""
+    elif engines.compilation_cache_dir() is None:
+        os.environ[engines.JAX_CACHE_ENV] = str(_user_cache() / "jax")
     if args.scheduler and args.parallel != "dask":
         raise BenchmarkError("--scheduler needs --parallel dask")
     sweep_plan = benchmark.plan(p)  # bad names and dimensions fail here, before anything is printed

@@ -510,8 +510,10 @@ def _compacted(layout, carry, keep):
     new_arms = tuple(arm for arm, rows in zip(arms, kept) if len(rows))
     new_sizes = tuple(len(rows) for rows in kept if len(rows))
     index = np.concatenate(kept)
-    xp = namespace(carry.x)
-    take = xp.asarray(index)
+    # gather on the host: on JAX every eager indexing of a new shape would be one more compilation
+    carry = _to_numpy(carry)
+    xp = np
+    take = index
     fields = {name: (None if getattr(carry, name) is None else getattr(carry, name)[take]) for name in ROW_FIELDS}
     fields["f_traj"] = carry.f_traj[:, take]
     fields["x_traj"] = None if carry.x_traj is None else carry.x_traj[:, take]
@@ -532,6 +534,13 @@ def _compacted(layout, carry, keep):
                 leaves.append(_join(xp, [getattr(carry.states[j], name)[xp.asarray(local)] for j, local in pieces]))
         states.append(type(first)(*leaves))
     return (new_arms, new_sizes), carry._replace(states=tuple(states), **fields)
+
+
+def _to_numpy(tree):
+    """The carry with every array as a NumPy array (a no-op on autograd)."""
+    if isinstance(tree, tuple):
+        return type(tree)(*[_to_numpy(t) for t in tree]) if hasattr(tree, "_fields") else tuple(_to_numpy(t) for t in tree)
+    return None if tree is None else np.asarray(tree)
 
 
 class _AutogradRun:

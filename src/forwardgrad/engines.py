@@ -6,12 +6,17 @@ against ``xp = namespace(x)``: :mod:`autograd.numpy` for NumPy arrays and autogr
 which AD system differentiates those formulas.
 """
 
+import os
 import sys
+from pathlib import Path
 
 import autograd.numpy as anp
 import numpy as np
 
 ENGINES = ("autograd", "jax")
+JAX_CACHE_ENV = "FORWARDGRAD_JAX_CACHE"
+BUILD_CACHE_ENV = "FORWARDGRAD_CACHE"
+_COMPILE_SECONDS = [0.0]
 
 JAX_MISSING = (
     "engine='jax' needs JAX, which is not installed. "
@@ -41,13 +46,47 @@ def check_engine(engine):
 
 
 def load_jax():
-    """Import JAX in float64 mode, or raise ``ImportError`` that says how to install it."""
+    """Import JAX in float64 mode, or raise ``ImportError`` that says how to install it.
+
+    JAX is imported here, on first use, and nowhere at module level: ``import forwardgrad`` and
+    the autograd engine never pay for it. The first call also turns on JAX's persistent
+    compilation cache in :func:`compilation_cache_dir` (when there is one), so that a later
+    process compiles nothing it compiled before, and starts counting compilation seconds
+    (:func:`compile_seconds`).
+    """
     try:
         import jax
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError(JAX_MISSING) from err
-    jax.config.update("jax_enable_x64", True)
+    if not jax.config.jax_enable_x64:
+        jax.config.update("jax_enable_x64", True)
+        folder = compilation_cache_dir()
+        if folder is not None:
+            jax.config.update("jax_compilation_cache_dir", str(folder))
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+            jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+        jax.monitoring.register_event_duration_secs_listener(_count_compilation)
     return jax
+
+
+def compilation_cache_dir():
+    """Where JAX keeps compiled programs between processes: ``$FORWARDGRAD_JAX_CACHE`` (empty:
+    nowhere), else ``$FORWARDGRAD_CACHE/jax`` (the book build's cache), else None."""
+    if JAX_CACHE_ENV in os.environ:
+        return Path(os.environ[JAX_CACHE_ENV]) if os.environ[JAX_CACHE_ENV].strip() else None
+    if os.environ.get(BUILD_CACHE_ENV, "").strip():
+        return Path(os.environ[BUILD_CACHE_ENV]) / "jax"
+    return None
+
+
+def _count_compilation(event, seconds, **_):
+    if event == "/jax/core/compile/backend_compile_duration":
+        _COMPILE_SECONDS[0] += seconds
+
+
+def compile_seconds():
+    """Seconds XLA has spent compiling in this process since JAX was loaded (0 before)."""
+    return _COMPILE_SECONDS[0]
 
 
 def has_jax():

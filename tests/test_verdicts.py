@@ -1,0 +1,90 @@
+"""Every verdict rule returns each of its verdicts on some input, on both sides of each threshold."""
+
+import math
+
+import numpy as np
+import pytest
+
+from forwardgrad import verdicts
+
+
+def test_z_bound_is_bonferroni():
+    assert verdicts.z_bound(1) == pytest.approx(3.2905, abs=1e-4)  # two-sided 1e-3
+    assert verdicts.z_bound(1, sides=1) == pytest.approx(3.0902, abs=1e-4)
+    assert verdicts.z_bound(50) > verdicts.z_bound(10) > verdicts.z_bound(1)
+    with pytest.raises(ValueError):
+        verdicts.z_bound(0)
+
+
+def test_matches_on_both_sides_of_the_bound():
+    b = verdicts.z_bound(3)
+    assert verdicts.matches([0.1, -b + 1e-9, 1.0]) == "confirmed"
+    assert verdicts.matches([0.1, -b - 1e-9, 1.0]) == "contradicted"
+    with pytest.raises(ValueError):
+        verdicts.matches([np.nan])
+
+
+def test_exceeds_three_ways():
+    b = verdicts.z_bound(2, sides=1)
+    assert verdicts.exceeds([b + 0.1, b + 5]) == "confirmed"
+    assert verdicts.exceeds([b + 0.1, b - 0.1]) == "refined"
+    assert verdicts.exceeds([-b - 0.1, 0.0]) == "contradicted"
+    assert verdicts.exceeds([b + 0.1, -b - 0.1]) == "refined"  # both directions: it depends
+
+
+def test_holds_exactly_and_corrected():
+    assert verdicts.holds_exactly([1e-14, -2e-14], 1e-12) == "confirmed"
+    assert verdicts.holds_exactly([1e-14, -2e-11], 1e-12) == "contradicted"
+    assert verdicts.corrected("confirmed", "contradicted") == "confirmed"
+    assert verdicts.corrected("contradicted", "confirmed") == "refined"
+    assert verdicts.corrected("contradicted", "contradicted") == "contradicted"
+
+
+def test_shares_with_intervals():
+    assert verdicts.at_least(0.95, 0.91, 1.0, 0.9, 0.5) == "confirmed"
+    assert verdicts.at_least(0.95, 0.85, 1.0, 0.9, 0.5) == "refined"  # the interval reaches below 90%
+    assert verdicts.at_least(0.6, math.nan, math.nan, 0.9, 0.5) == "refined"
+    assert verdicts.at_least(0.4, 0.3, 0.5, 0.9, 0.5) == "contradicted"
+    assert verdicts.at_most(0.01, 0.0, 0.04, 0.05, 0.2) == "confirmed"
+    assert verdicts.at_most(0.01, 0.0, 0.08, 0.05, 0.2) == "refined"
+    assert verdicts.at_most(0.3, 0.2, 0.4, 0.05, 0.2) == "contradicted"
+
+
+def test_interval_verdict():
+    high = (lambda v: v >= 10, lambda v: v < 10)
+    assert verdicts.interval_verdict(11, 20, *high) == "confirmed"
+    assert verdicts.interval_verdict(9, 20, *high) == "refined"
+    assert verdicts.interval_verdict(2, 9, *high) == "contradicted"
+
+
+def test_exponent_and_constant_factor():
+    assert verdicts.exponent(0.51, 0.01, 0.5) == "confirmed"
+    assert verdicts.exponent(0.6, 0.01, 0.5) == "contradicted"
+    assert verdicts.constant_factor([2, 3, 4], 5) == "confirmed"
+    assert verdicts.constant_factor([30, 9, 3, 4], 5) == "refined"
+    assert verdicts.constant_factor([3, 4, 9, 30], 5) == "contradicted"
+
+
+def test_marks_and_check():
+    assert [verdicts.mark(v) for v in verdicts.LEVELS] == ["✓", "~", "✗"]
+    assert verdicts.check("refined") == "refined"
+    with pytest.raises(ValueError):
+        verdicts.check("survives")
+
+
+def test_all_of():
+    assert verdicts.all_of("confirmed", "confirmed") == "confirmed"
+    assert verdicts.all_of("confirmed", "contradicted") == "refined"
+    assert verdicts.all_of("refined") == "refined"
+    assert verdicts.all_of("contradicted", "contradicted") == "contradicted"
+    with pytest.raises(ValueError):
+        verdicts.all_of("confirmed", "maybe")
+
+
+def test_not_above_and_converges():
+    b = verdicts.z_bound(4, sides=1)
+    assert verdicts.not_above([-10, 0, 1, b]) == "confirmed"
+    assert verdicts.not_above([-10, 0, 1, b + 0.01]) == "contradicted"
+    assert verdicts.converges([0.3, 0.22, 0.2005], 0.2, 0.01) == "confirmed"
+    assert verdicts.converges([0.3, 0.22, 0.21], 0.2, 0.01) == "contradicted"
+    assert verdicts.converges([0.5, 0.22, 0.2001], 0.2, 0.01) == "contradicted"  # not bounded by 2 x 0.2
