@@ -88,3 +88,10 @@ def test_not_above_and_converges():
     assert verdicts.converges([0.3, 0.22, 0.2005], 0.2, 0.01) == "confirmed"
     assert verdicts.converges([0.3, 0.22, 0.21], 0.2, 0.01) == "contradicted"
     assert verdicts.converges([0.5, 0.22, 0.2001], 0.2, 0.01) == "contradicted"  # not bounded by 2 x 0.2
+
+
+def test_within():
+    b = verdicts.z_bound(1)
+    assert verdicts.within(1.0 + 0.01 + b * 0.001 - 1e-9, 0.001, 1.0, 0.01) == "confirmed"
+    assert verdicts.within(1.0 + 0.01 + b * 0.001 + 1e-6, 0.001, 1.0, 0.01) == "contradicted"
+    assert verdicts.within(0.5, 0.0, 1.0, 0.6) == "confirmed"

@@ -190,3 +190,13 @@ def converges(values, limit, rtol):
     close = abs(values[-1] - limit) <= rtol * abs(limit)
     bounded = np.max(np.abs(values)) <= 2 * abs(limit)
     return "confirmed" if close and bounded else "contradicted"
+
+
+def within(value, se, target, rtol, alpha=ALPHA):
+    r"""An approximate claim ("about ``target``"), checked with a tolerance the claim allows.
+
+    ``"confirmed"`` when $|v - t| \le r\,|t| + z\,\mathrm{se}$ with $z$ = :func:`z_bound` (1), else
+    ``"contradicted"``. ``rtol`` is the error of the approximation the claim makes, stated and
+    derived where the rule is called; ``se`` the Monte Carlo standard error of ``value``.
+    """
+    return "confirmed" if abs(value - target) <= rtol * abs(target) + z_bound(1, alpha) * se else "contradicted"
