@@ -104,6 +104,19 @@ def reference_glue(chapter):
             if "scrapbook" in output.get("metadata", {})}
 
 
+def reference_value(chapter, key):
+    """The text of a glued value in the committed reference notebook of a chapter (None if absent)."""
+    path = refs.REFERENCE_DIR / f"{chapter}.ipynb"
+    if not path.is_file():
+        return None
+    for cell in json.loads(path.read_text())["cells"]:
+        for output in cell.get("outputs", []):
+            if output.get("metadata", {}).get("scrapbook", {}).get("name") == key:
+                text = output["data"].get("application/papermill.record/text/plain", "")
+                return text.strip("'\"")
+    return None
+
+
 def test_ledger_pastes_only_keys_its_chapters_glue():
     # `{glue:text}`chapter.md::key:s`` needs `glue("key", ...)` in that chapter, or the build fails.
     pasted = PASTE.findall((BOOK / "intro.md").read_text())
@@ -146,3 +159,63 @@ def test_link_resolution_of_the_browser_check(tmp_path):
     problems = browser_check.check_links(tmp_path, base, links)
     assert len(problems) == 2
     assert "b.html" in problems[0] and "nowhere" in problems[1]
+
+
+# --- no typed results in prose --------------------------------------------------------------
+# A number a reader sees about a result is glued. What looks like a typed result: a decimal, a
+# percentage, or a number after a word of approximation. Prose is what a chapter's markdown shows
+# outside code cells, math, roles ({glue:text}, {cite}, ...), inline code and link targets.
+RESULT_LIKE = re.compile(r"\d+(?:\.\d+)?\s?%|(?<![\w.])\d+\.\d+(?![\w.])|"
+                         r"\b(?:about|approximately|roughly|nearly|around|almost)\s+\d[\d,.]*|[≈~]\s*\d[\d,.]*")
+ALLOWED_NUMBERS = re.compile(
+    r"§\s?\d+(?:\.\d+)*"  # section numbers
+    r"|\b(?:[Ss]ections?|Fig(?:ure)?s?\.?|Theorem|Lemma|Definition|Propert(?:y|ies)|Appendix|[Ee]quation)"
+    r"\s+\(?\d+[a-z]?(?:\.\d+)*\)?"
+    r"|\b(?:19|20)\d\d\b"  # years
+    r"|\b(?:5|95|99)\s?%"  # the levels of the book's tests and intervals
+    r"|\b(?:learning rates?|lr)\s+\d+(?:\.\d+)?"  # a setting of the protocol, named as such
+    r"|\bSchwefel\s+\d+\.\d+"  # function names (Schwefel 2.20, 2.21, 2.22)
+)
+
+
+def prose(text: str) -> str:
+    """The prose of a chapter: markdown without front matter, code cells, math, roles and code."""
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    text = re.sub(r"^(```|~~~).*?^\1", "", text, flags=re.S | re.M)
+    text = re.sub(r"^%.*$", "", text, flags=re.M)  # MyST comments
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+    text = re.sub(r"\$[^$\n]+\$", " ", text)
+    text = re.sub(r"\{[a-z:-]+\}`[^`]*`", " ", text)
+    text = re.sub(r"`[^`]*`", " ", text)
+    return re.sub(r"\]\([^)]*\)", "]", text)
+
+
+def typed_results(text: str) -> list[str]:
+    return [m.group(0) for m in RESULT_LIKE.finditer(ALLOWED_NUMBERS.sub(" ", prose(text)))]
+
+
+def test_the_typed_number_check_sees_results_and_spares_settings():
+    assert typed_results("forward SGD is about 11% slower, at 1.5, 5.5 and 50.5") == ["about 11", "1.5", "5.5", "50.5"]
+    assert typed_results("K* ≈ 2 in d = 10, about 100 tangents") == ["≈ 2", "about 100"]
+    assert typed_results("In §4.2.2 (2022) at learning rate 0.01, 99% intervals, Theorem 9") == []
+    assert typed_results("glued {glue:text}`x_1.5` and $x = 0.5$ and `0.3` and [a](b1.2.md)") == []
+
+
+@pytest.mark.parametrize("chapter", pages(), ids=lambda p: p.name)
+def test_no_typed_results_in_prose(chapter):
+    found = typed_results(chapter.read_text())
+    assert not found, f"{chapter.name}: numbers typed into the prose (glue them): {found}"
+
+
+def test_every_ledger_verdict_is_one_of_the_three_levels():
+    # a verdict is decided by a rule of forwardgrad.verdicts; details belong in the value column
+    from forwardgrad import verdicts
+
+    problems = []
+    for doc, key in PASTE.findall((BOOK / "intro.md").read_text()):
+        if "_verdict_" not in key:
+            continue
+        value = reference_value(doc[:-3], key)
+        if value not in verdicts.LEVELS:
+            problems.append(f"{doc}::{key} = {value!r}")
+    assert not problems, "ledger verdicts outside confirmed/refined/contradicted: " + "; ".join(problems)

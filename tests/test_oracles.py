@@ -184,3 +184,20 @@ def test_a_complex_point_is_refused():
         oracles.true_gradient(lambda x: (x**2).sum(axis=-1), np.array([1.0 + 2.0j, 0.5]))
     with pytest.raises(TypeError, match="real"):
         oracles.forward_gradient(lambda x: (x**2).sum(axis=-1), np.ones(2), np.array([1.0, 1j]))
+
+
+@pytest.mark.parametrize("alpha", [1.0, 0.3])
+def test_biased_guided_estimate_has_mean_d_sigma_grad(alpha):
+    u = np.array([1.0, -2.0, 0.0, 0.5, 1.0, 0.0])
+    u_hat = u / np.linalg.norm(u)
+
+    def estimate(rng, x):
+        v = oracles.guided_tangent(rng, np.broadcast_to(u, x.shape), alpha, x.shape)
+        return oracles.biased_guided_estimate(rosen, x, v)[1]
+
+    g, grad = _mc(estimate)
+    d = u.size
+    expected = alpha * grad + d * (1 - alpha) * (u_hat @ grad) * u_hat  # d Sigma grad
+    se = g.std(axis=0) / np.sqrt(len(g))
+    assert np.all(np.abs(g.mean(axis=0) - expected) < 5 * se)
+    assert oracles.get("guided_biased").tangents == "guided"

@@ -193,3 +193,29 @@ def test_profile_per_dimension_and_plots(tmp_path):
     assert ax.images
     with pytest.raises(ValueError, match="unknown profile kind"):
         profiles.profile(table, "nope")
+
+
+def test_ratios_equal_in_exact_arithmetic_are_ties():
+    # 21/10 over 3/2 and 14/10 over 1 are both 7/5, but the first is 1.4000000000000001 in floats
+    assert (21 / 10) / (3 / 2) != 1.4
+    costs = costs_frame({("p1", 2, 0): [21 / 10, 3 / 2], ("p2", 2, 0): [14 / 10, 1.0]}, solvers=("A", "B"))
+    prof = profiles.performance_profile(costs)
+    a = prof[prof["solver"] == "A"]
+    assert list(a["tau"]) == [1.0, 1.4]  # one breakpoint for the two equal ratios
+    assert at(prof, "A", 1.4) == 1.0  # both problems counted at tau = 7/5
+    assert at(prof, "A", 1.39) == 0.0
+    data = profiles.data_profile(costs_frame({("p1", 2, 0): [0.1 + 0.2], ("p2", 2, 0): [0.3]}, solvers=("A",)),
+                                 unit="evaluations")
+    assert at(data, "A", 0.3) == 1.0  # 0.1 + 0.2 is 0.30000000000000004
+
+
+def test_bands_resample_functions_not_starts():
+    # two functions, five starts each: one is solved by A at every start, the other at none. A
+    # problem bootstrap would give a narrow band around 0.5; resampling the two functions gives
+    # resamples with 0, 1 or 2 copies of the solved function: rho in {0, 0.5, 1}.
+    rows = {(f, 2, s): [1.0 if f == "good" else INF, 1.0] for f in ("good", "bad") for s in range(5)}
+    prof = profiles.performance_profile(costs_frame(rows, solvers=("A", "B")), bootstrap=400,
+                                        rng=np.random.default_rng(3))
+    a = prof[prof["solver"] == "A"].iloc[0]
+    assert a["rho"] == 0.5 and a["lower"] == 0.0 and a["upper"] == 1.0
+    assert prof.attrs["resampled"] == "functions"

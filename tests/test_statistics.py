@@ -39,3 +39,15 @@ def test_mean_se():
     values = np.random.default_rng(1).normal(3.0, 2.0, 40_000)
     mean, se = statistics.mean_se(values)
     assert se == pytest.approx(2.0 / 200, rel=0.05) and abs(mean - 3.0) < 5 * se
+
+
+def test_interval_of_a_median_by_clusters():
+    rng = np.random.default_rng(0)
+    values = np.concatenate([np.full(5, 1.0), np.full(5, 3.0)])
+    # two clusters of identical values: each resample holds 0, 1 or 2 copies of the cluster of 3s
+    lower, upper = statistics.interval_of(np.median, values, 400, rng, clusters=[0] * 5 + [1] * 5)
+    assert (lower, upper) == (1.0, 3.0)
+    lower, upper = statistics.interval_of(np.median, np.arange(100.0), 400, np.random.default_rng(1))
+    assert 35 < lower < 49.5 < upper < 65  # the median of 100 uniform values: SE 5
+    with pytest.raises(ValueError, match="one label per value"):
+        statistics.interval_of(np.median, values, 10, rng, clusters=[0, 1])

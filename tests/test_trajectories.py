@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from forwardgrad.experiments import trajectories as figures
 from helpers import sphere

@@ -95,3 +95,96 @@ def test_within():
     assert verdicts.within(1.0 + 0.01 + b * 0.001 - 1e-9, 0.001, 1.0, 0.01) == "confirmed"
     assert verdicts.within(1.0 + 0.01 + b * 0.001 + 1e-6, 0.001, 1.0, 0.01) == "contradicted"
     assert verdicts.within(0.5, 0.0, 1.0, 0.6) == "confirmed"
+
+
+def test_positive_needs_the_interval_above_zero():
+    assert verdicts.positive(0.3, 0.1, 0.5) == "confirmed"
+    assert verdicts.positive(0.3, -0.1, 0.5) == "refined"  # sampling error could undo the sign
+    assert verdicts.positive(0.3, math.nan, math.nan) == "confirmed"
+    assert verdicts.positive(0.0, -0.1, 0.1) == "contradicted"
+    assert verdicts.positive(math.nan, math.nan, math.nan) == "contradicted"
+
+
+def test_almost_always_reads_nine_in_ten():
+    assert verdicts.at_least(0.9, 0.9, 1.0, verdicts.ALMOST_ALWAYS, verdicts.MAJORITY) == "confirmed"
+    assert verdicts.at_least(0.89, 0.8, 0.95, verdicts.ALMOST_ALWAYS, verdicts.MAJORITY) == "refined"
+    assert verdicts.at_least(0.49, 0.4, 0.6, verdicts.ALMOST_ALWAYS, verdicts.MAJORITY) == "contradicted"
+
+
+def test_matches_counts_the_comparisons_behind_maxima():
+    # one largest |z| of 3.5 is fine for 1000 comparisons but not for one
+    assert verdicts.matches([3.5], tests=1000) == "confirmed"
+    assert verdicts.matches([3.5]) == "contradicted"
+
+
+def test_every_needs_all_parts():
+    assert verdicts.every("confirmed", "confirmed") == "confirmed"
+    assert verdicts.every("confirmed", "refined") == "contradicted"
+    with pytest.raises(ValueError):
+        verdicts.every("maybe")
+
+
+def test_below_three_ways():
+    assert verdicts.below([1, 2], [2, 3]) == "confirmed"
+    assert verdicts.below([1, 4], [2, 3]) == "refined"
+    assert verdicts.below([3, 4], [2, 3]) == "contradicted"
+
+
+def test_less_than_an_interval():
+    assert verdicts.less_than(0.7, 0.9, 1.0) == "confirmed"
+    assert verdicts.less_than(0.9, 1.1, 1.0) == "refined"
+    assert verdicts.less_than(1.1, 1.3, 1.0) == "contradicted"
+
+
+def test_about_equal_and_ratio_exceeds():
+    assert verdicts.about_equal([0.6, 1.9], 2) == "confirmed"
+    assert verdicts.about_equal([0.6, 2.1], 2) == "refined"
+    assert verdicts.about_equal([0.4, 2.1], 2) == "contradicted"
+    assert verdicts.ratio_exceeds([3, 40], 2) == "confirmed"
+    assert verdicts.ratio_exceeds([3, 1.5], 2) == "refined"
+    assert verdicts.ratio_exceeds([1.5, 1.0], 2) == "refined"  # a tie within the factor
+    assert verdicts.ratio_exceeds([1.5, 0.4], 2) == "contradicted"
+
+
+def test_grows_by_and_contains():
+    assert verdicts.grows_by((1.0, 1.2), (3.0, 4.0), 2) == "confirmed"
+    assert verdicts.grows_by((1.0, 1.2), (2.0, 4.0), 2) == "refined"
+    assert verdicts.grows_by((1.0, 1.2), (1.0, 1.5), 2) == "contradicted"
+    assert verdicts.contains([0.95, 0.8], [1.2, 1.05], 1.0, 0.1) == "confirmed"
+    assert verdicts.contains([0.95, 1.2], [1.2, 1.5], 1.0, 0.1) == "refined"
+    assert verdicts.contains([1.2], [1.5], 1.0, 0.1) == "contradicted"
+
+
+def test_significant_and_sign_test():
+    assert verdicts.significant([0.001, 0.01], [0.9, 0.9]) == "confirmed"
+    assert verdicts.significant([0.001, 0.5], [0.9, 0.5]) == "refined"
+    assert verdicts.significant([0.5, 0.5], [0.5, 0.5]) == "refined"  # no difference anywhere
+    assert verdicts.significant([0.9, 0.5], [0.001, 0.5]) == "contradicted"
+    assert verdicts.sign_test([20, 25], [2, 3]) == "confirmed"
+    assert verdicts.sign_test([10, 25], [9, 3]) == "refined"
+    assert verdicts.sign_test([2, 10], [20, 9]) == "contradicted"
+    assert verdicts.sign_test([0], [0]) == "refined"
+
+
+def test_chance_counts():
+    # 47 intervals at 99%: chance gives 0 or 1 exclusions on one side; 5 is beyond chance
+    assert verdicts.more_than_chance(5, 47, 0.99) == "confirmed"
+    assert verdicts.more_than_chance(1, 47, 0.99) == "contradicted"
+    assert verdicts.more_than_chance(0, 47, 0.99) == "contradicted"
+    assert verdicts.chance_only(1, 47, 0.99) == "confirmed"
+    assert verdicts.chance_only(5, 47, 0.99) == "contradicted"
+
+
+def test_as_predicted():
+    predicted = {"a": True, "b": False}
+    assert verdicts.as_predicted(predicted, {"a": ["better"], "b": ["tie"]}) == "confirmed"
+    assert verdicts.as_predicted(predicted, {"a": ["better", "tie"], "b": ["tie"]}) == "refined"
+    assert verdicts.as_predicted(predicted, {"a": ["better"], "b": ["better"]}) == "contradicted"
+    assert verdicts.as_predicted(predicted, {"a": ["worse"], "b": ["tie"]}) == "contradicted"
+
+
+def test_corrected_keeps_a_partial_claim_and_opposite_swaps():
+    assert verdicts.corrected("refined", "contradicted") == "refined"
+    assert verdicts.opposite("confirmed") == "contradicted"
+    assert verdicts.opposite("refined") == "refined"
+    assert verdicts.opposite("contradicted") == "confirmed"

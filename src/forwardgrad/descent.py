@@ -41,9 +41,10 @@ class Arm(NamedTuple):
     mean of ``k`` forward gradients), ``"projected"`` (:func:`~forwardgrad.oracles.projected_estimate`
     on ``k`` tangents), ``"guided"`` (:func:`~forwardgrad.oracles.guided_estimate` with mixing
     ``alpha``, guided by an exponential average of past estimates with decay ``beta``: 0.9 is
-    Adam's first moment, 0 the previous estimate) or ``"fd"`` (forward differences of step
+    Adam's first moment, 0 the previous estimate), ``"guided_biased"`` (the same tangents without
+    the correction by the inverse covariance: :func:`~forwardgrad.oracles.biased_guided_estimate`) or ``"fd"`` (forward differences of step
     ``eps`` along ``k`` tangents). ``tangent`` is the law of the tangents of the estimators that
-    draw from a law (not ``"true"`` nor ``"guided"``).
+    draw from a law (not ``"true"`` nor the guided ones).
     """
 
     optimizer: Any

@@ -170,6 +170,19 @@ def guided_estimate(f, x, v, u, alpha, engine="autograd"):
     return fx, (d / alpha) * (w - along) + along / (alpha / d + 1.0 - alpha)
 
 
+def biased_guided_estimate(f, x, v, engine="autograd"):
+    r"""The biased guided forward gradient $g = d\,v\,(v^\top\nabla f)$, $v \sim \mathcal N(0, \Sigma)$.
+
+    The conclusion of Belouze (2022) proposes to *bias* the tangent law with a guess of the
+    gradient (Adam's first moment). With $v$ from :func:`guided_tangent` and no $\Sigma^{-1}$
+    correction, $\mathbb{E}[g] = d\,\Sigma\nabla f = \alpha\nabla f + d(1-\alpha)(\hat u^\top
+    \nabla f)\,\hat u$: a descent direction tilted towards the guess. The factor $d$ (the
+    trace of $\Sigma$ is 1) makes $\alpha = 1$ the isotropic Gaussian forward gradient.
+    """
+    fx, w = forward_estimate(f, x, v, engine)
+    return fx, x.shape[-1] * w
+
+
 # ---------------------------------------------------------------------------------------------
 # The registry: one signature for every estimator
 
@@ -209,6 +222,10 @@ def _guided(f, x, v, *, engine="autograd", guide=None, alpha=0.5, **_):
     return guided_estimate(f, x, v, guide, alpha, engine)
 
 
+def _biased_guided(f, x, v, *, engine="autograd", **_):
+    return biased_guided_estimate(f, x, v, engine)
+
+
 def _finite_difference(f, x, v, *, eps=1e-4, **_):
     return finite_difference_estimate(f, x, v, eps)
 
@@ -222,11 +239,12 @@ ORACLES = {
     "forward": Oracle(_forward, "law", _per_tangent, _per_tangent),
     "projected": Oracle(_projected, "law", _per_tangent, _per_tangent),
     "guided": Oracle(_guided, "guided", _per_tangent, _per_tangent),
+    "guided_biased": Oracle(_biased_guided, "guided", _per_tangent, _per_tangent),
     "fd": Oracle(_finite_difference, "law", _per_tangent, lambda k: k + 1),
 }
 """Name -> :class:`Oracle`: ``true`` (one reverse pass), ``forward`` (the mean of $k$ forward
-gradients), ``projected`` (:func:`projected_estimate`), ``guided`` (:func:`guided_estimate`) and
-``fd`` (:func:`finite_difference_estimate`, $k + 1$ evaluations of $f$ and no AD)."""
+gradients), ``projected`` (:func:`projected_estimate`), ``guided`` (:func:`guided_estimate`),
+``guided_biased`` (:func:`biased_guided_estimate`) and ``fd`` (:func:`finite_difference_estimate`, $k + 1$ evaluations of $f$ and no AD)."""
 
 
 def get(gradient):

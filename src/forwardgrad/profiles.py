@@ -27,9 +27,16 @@ solver and breakpoint, and ``lower``/``upper`` columns when bootstrap bands are 
   (problem, rung, repeat) triples, problems weighted equally, whose rung was reached within a
   budget of $b$ evaluations.
 
-Bootstrap bands (:func:`forwardgrad.statistics.cluster_weights`) resample problems with
-replacement and report the pointwise quantiles of the resampled profiles on the original
-breakpoints.
+Bootstrap bands (:func:`forwardgrad.statistics.cluster_weights`) resample *functions* with
+replacement, all the starts (and dimensions) of a function together, as the claims of
+:mod:`forwardgrad.experiments.audit` do: the starts of one function are not independent problems.
+They report the pointwise quantiles of the resampled profiles on the original breakpoints; a
+profile's ``attrs["resampled"]`` names the unit, for captions.
+
+Ratios and budgets that are equal in exact arithmetic can differ in their last bit once computed
+(``(21/10)/(3/2)`` is ``1.4000000000000001``), so a profile counts a problem at a breakpoint
+$\tau$ when its value is within a relative :data:`RATIO_RTOL` of $\tau$, as Higham's
+``perfprof`` does, and merges breakpoints closer than that.
 """
 
 import math
@@ -42,6 +49,11 @@ from forwardgrad.protocols import LADDER_EXPONENTS
 
 PROBLEM = ["function", "dim", "start"]
 SOLVER_ORDER = ("sgd", "clipped_sgd", "adam", "adabelief")  # the paper's optimizers, in its order
+RATIO_RTOL = float(np.sqrt(np.finfo(float).eps))
+r"""Relative tolerance of a comparison with a breakpoint: $\sqrt{\varepsilon} \approx 1.5 \cdot
+10^{-8}$, far above the rounding of a ratio of two costs (a few $\varepsilon$) and far below any
+difference between two costs counted in evaluations."""
+RESAMPLED = "functions"
 
 
 def solver_labels(table):
@@ -135,29 +147,45 @@ def _long(grid, fractions, solvers, x, y, bands, attrs):
     return out
 
 
-def _step_profile(contrib, solvers, x, y, grid, attrs, bootstrap, rng, level, clusters=None):
-    """Average per-problem contributions ``contrib`` (S, P, T) over problems, with bands.
-
-    The bands resample ``clusters`` (one label per problem; default: every problem its own).
-    """
+def _step_profile(contrib, functions, solvers, x, y, grid, attrs, bootstrap, rng, level):
+    """Average per-problem contributions ``contrib`` (S, P, T) over problems, with bands that
+    resample the ``functions`` (one label per problem) as clusters."""
     fractions = contrib.mean(axis=1)
     bands = None
     if bootstrap:
-        n = contrib.shape[1]
-        labels = np.arange(n) if clusters is None else clusters
-        weights = statistics.cluster_weights(labels, int(bootstrap), rng) / n  # (B, P)
+        weights = statistics.cluster_weights(np.asarray(functions), int(bootstrap), rng)  # (B, P)
+        weights /= weights.sum(axis=1, keepdims=True)
         resampled = np.einsum("bp,spt->sbt", weights, contrib)
         bands = statistics.percentile_interval(resampled, level, axis=1)
-    attrs = dict(attrs, bootstrap=int(bootstrap or 0), level=level)
+    attrs = dict(attrs, bootstrap=int(bootstrap or 0), level=level, resampled=RESAMPLED)
     return _long(grid, fractions, solvers, x, y, bands, attrs)
 
 
 def _grid(values, extra=()):
-    """The breakpoints: the finite values (and ``extra``); ``[1]`` when there are none, so that a
-    profile where every run failed is still a curve (at 0)."""
+    """The breakpoints: the finite values (and ``extra``), a value within :data:`RATIO_RTOL` of
+    the one below it merged into it; ``[1]`` when there are none, so that a profile where every
+    run failed is still a curve (at 0)."""
     finite = values[np.isfinite(values)]
     grid = np.unique(np.concatenate([np.asarray(extra, dtype=float), finite]))
-    return grid if grid.size else np.ones(1)
+    if not grid.size:
+        return np.ones(1)
+    return grid[np.concatenate([[True], ~close_to(grid[1:], grid[:-1])])]
+
+
+def close_to(value, breakpoint):
+    """``value`` equals ``breakpoint`` up to the relative :data:`RATIO_RTOL` (elementwise)."""
+    return np.abs(np.asarray(value) - breakpoint) <= RATIO_RTOL * np.abs(breakpoint)
+
+
+def at_most(values, breakpoints):
+    """``values <= breakpoints`` with ties up to :data:`RATIO_RTOL` counted (broadcasting)."""
+    return np.asarray(values) <= np.asarray(breakpoints) * (1 + RATIO_RTOL)
+
+
+def at_least(values, breakpoints):
+    """``values >= breakpoints`` with ties up to :data:`RATIO_RTOL` counted (broadcasting)."""
+    b = np.asarray(breakpoints)
+    return np.asarray(values) >= b - RATIO_RTOL * np.abs(b)
 
 
 def _check_costs(costs):
@@ -167,6 +195,11 @@ def _check_costs(costs):
     if np.isnan(values).any():
         raise ValueError("costs contain NaN; a missing (problem, solver) pair must be inf, not absent")
     return values
+
+
+def _functions(frame):
+    """The function of each problem (row) of a per-problem frame."""
+    return frame.index.get_level_values("function").to_numpy()
 
 
 def performance_ratios(costs):
@@ -186,10 +219,11 @@ def performance_profile(costs, *, bootstrap=0, rng=None, level=0.95):
     """
     r = performance_ratios(costs).to_numpy()
     grid = _grid(r, [1.0])
-    contrib = (r.T[:, :, None] <= grid).astype(float)
+    contrib = at_most(r.T[:, :, None], grid).astype(float)
     attrs = {"kind": "performance", "xscale": "log", "drawstyle": "steps-post",
              "xlabel": r"performance ratio $\tau$", "ylabel": r"$\rho_s(\tau)$"}
-    return _step_profile(contrib, list(costs.columns), "tau", "rho", grid, attrs, bootstrap, rng, level)
+    return _step_profile(contrib, _functions(costs), list(costs.columns), "tau", "rho", grid, attrs,
+                         bootstrap, rng, level)
 
 
 def data_profile(costs, *, unit="simplex", bootstrap=0, rng=None, level=0.95):
@@ -204,11 +238,12 @@ def data_profile(costs, *, unit="simplex", bootstrap=0, rng=None, level=0.95):
     elif unit != "evaluations":
         raise ValueError(f"unit must be 'simplex' or 'evaluations', got {unit!r}")
     grid = _grid(t)
-    contrib = (t.T[:, :, None] <= grid).astype(float)
+    contrib = at_most(t.T[:, :, None], grid).astype(float)
     label = r"budget $\kappa$ (simplex gradients)" if unit == "simplex" else "budget (evaluations)"
     attrs = {"kind": "data", "xscale": "log", "drawstyle": "steps-post", "xlabel": label,
              "ylabel": "fraction of problems solved"}
-    return _step_profile(contrib, list(costs.columns), "kappa", "fraction", grid, attrs, bootstrap, rng, level)
+    return _step_profile(contrib, _functions(costs), list(costs.columns), "kappa", "fraction", grid, attrs,
+                         bootstrap, rng, level)
 
 
 def accuracies(table, cap=16.0):
@@ -237,10 +272,11 @@ def accuracy_profile(table, *, cap=16.0, bootstrap=0, rng=None, level=0.95):
     gamma = accuracies(table, cap)
     g = gamma.to_numpy(dtype=float)
     grid = _grid(g, [0.0])
-    contrib = (g.T[:, :, None] >= grid).astype(float)
+    contrib = at_least(g.T[:, :, None], grid).astype(float)
     attrs = {"kind": "accuracy", "xscale": "linear", "drawstyle": "steps-pre",
              "xlabel": r"digits of accuracy $\tau$", "ylabel": r"$R_s(\tau)$"}
-    return _step_profile(contrib, list(gamma.columns), "tau", "fraction", grid, attrs, bootstrap, rng, level)
+    return _step_profile(contrib, _functions(gamma), list(gamma.columns), "tau", "fraction", grid, attrs,
+                         bootstrap, rng, level)
 
 
 def measured_rungs(table):
@@ -275,7 +311,7 @@ def ecdf(table, *, rungs=None, per_dim=False, bootstrap=0, rng=None, level=0.95,
         problem_index = pd.MultiIndex.from_frame(problems)
         p_of_run = problem_index.get_indexer(pd.MultiIndex.from_frame(keys[PROBLEM]))
         s_of_run = pd.Index(solvers).get_indexer(keys["solver"])
-        reached = (hits[:, :, None] <= grid).mean(axis=1)  # (runs, T), averaged over rungs
+        reached = at_most(hits[:, :, None], grid).mean(axis=1)  # (runs, T), averaged over rungs
         counts = np.zeros((len(solvers), len(problems)))
         np.add.at(contrib, (s_of_run, p_of_run), reached)
         np.add.at(counts, (s_of_run, p_of_run), 1.0)
@@ -285,7 +321,8 @@ def ecdf(table, *, rungs=None, per_dim=False, bootstrap=0, rng=None, level=0.95,
         attrs = {"kind": "ecdf", "xscale": "log", "drawstyle": "steps-post",
                  "xlabel": "evaluations / dimension" if per_dim else "evaluations",
                  "ylabel": "fraction of (problem, target) pairs", "rungs": list(rungs)}
-        frame = _step_profile(contrib, solvers, "budget", "fraction", grid, attrs, bootstrap, rng, level)
+        frame = _step_profile(contrib, problems["function"].to_numpy(), solvers, "budget", "fraction", grid,
+                              attrs, bootstrap, rng, level)
         frame.insert(0, "dim", d)
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)

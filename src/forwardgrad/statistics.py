@@ -10,7 +10,9 @@ Efron & Tibshirani (1993). A bootstrap here always draws from a seeded
   item: how many times its cluster was drawn. A statistic that is a weighted mean over items
   is then one matrix product for all resamples.
 
-:func:`percentile_interval` turns the resampled statistics into a two-sided interval.
+:func:`percentile_interval` turns the resampled statistics into a two-sided interval, and
+:func:`interval_of` does the whole bootstrap of any statistic (a median, say) of values grouped in
+clusters.
 """
 
 import math
@@ -58,3 +60,19 @@ def mean_se(values, axis=0):
     values = np.asarray(values, dtype=float)
     n = values.shape[axis]
     return values.mean(axis=axis), values.std(axis=axis, ddof=1) / math.sqrt(n)
+
+
+def interval_of(statistic, values, n_boot, rng, level=0.95, clusters=None):
+    """The percentile bootstrap interval of ``statistic(values)`` at ``level``: ``n_boot`` resamples
+    of the ``clusters`` (one label per value; default: every value its own), each taking all the
+    values of its clusters, as many draws as there are clusters."""
+    values = np.asarray(values, dtype=float).reshape(-1)
+    labels = np.arange(values.size) if clusters is None else np.asarray(clusters)
+    if labels.shape != values.shape:
+        raise ValueError("clusters needs one label per value")
+    names, index = np.unique(labels, return_inverse=True)
+    members = [np.flatnonzero(index == c) for c in range(len(names))]
+    draws = resample(len(names), n_boot, rng)
+    resampled = np.array([statistic(values[np.concatenate([members[c] for c in row])]) for row in draws])
+    lower, upper = percentile_interval(resampled, level)
+    return float(lower), float(upper)

@@ -14,12 +14,20 @@ those words it uses, and why.
 """
 
 import numpy as np
+from scipy import stats
 from scipy.special import ndtri
 
 LEVELS = ("confirmed", "refined", "contradicted")
 ALPHA = 1e-3
 """Family-wise false-alarm rate of a statistical check: a true claim is rejected by chance in at
 most one build in a thousand."""
+ALMOST_ALWAYS = 0.9
+"""The reading of "almost always" (and, as ``1 - ALMOST_ALWAYS``, of "almost never"): nine cases in
+ten. The paper gives no number; this is the conventional lower edge of "almost", fixed once for
+every claim that uses the words."""
+MAJORITY = 0.5
+"""The edge of "more often than not": below it the claim's direction fails, so a claim worded
+"almost always" is refined (not contradicted) only while it still holds on a majority."""
 
 
 def z_bound(tests, alpha=ALPHA, sides=2):
@@ -41,14 +49,16 @@ def _scores(z):
     return z
 
 
-def matches(z, alpha=ALPHA):
+def matches(z, alpha=ALPHA, tests=None):
     """A closed form (or a predicted value) checked by Monte Carlo.
 
-    ``z`` holds (measured - predicted) / standard error for each of $K$ comparisons.
+    ``z`` holds (measured - predicted) / standard error for each of $K$ comparisons (``tests``
+    gives $K$ when ``z`` holds only the largest score of each group of comparisons).
     ``"confirmed"`` when $\\max|z| \\le$ :func:`z_bound` ($K$), ``"contradicted"`` otherwise.
     """
     z = _scores(z)
-    return "confirmed" if np.max(np.abs(z)) <= z_bound(z.size, alpha) else "contradicted"
+    k = z.size if tests is None else int(tests)
+    return "confirmed" if np.max(np.abs(z)) <= z_bound(k, alpha) else "contradicted"
 
 
 def exceeds(z, alpha=ALPHA):
@@ -77,12 +87,19 @@ def holds_exactly(error, tolerance):
 def corrected(claim, correction):
     """A claim and the book's correction of it, each already decided (for example by :func:`matches`).
 
-    ``"confirmed"`` when the claim holds; ``"refined"`` when it fails and the correction holds;
-    ``"contradicted"`` when both fail.
+    ``"confirmed"`` when the claim holds; ``"refined"`` when it holds only partly (is itself
+    refined), or fails and the correction holds; ``"contradicted"`` when both fail.
     """
-    if claim == "confirmed":
-        return "confirmed"
+    check(claim)
+    if claim in ("confirmed", "refined"):
+        return claim
     return "refined" if correction == "confirmed" else "contradicted"
+
+
+def opposite(verdict):
+    """The verdict of the negated claim ("does not grow" from "grows"): confirmed and contradicted
+    swap, refined (undecided) stays."""
+    return {"confirmed": "contradicted", "refined": "refined", "contradicted": "confirmed"}[check(verdict)]
 
 
 def interval_verdict(lower, upper, confirm, refute):
@@ -119,6 +136,19 @@ def at_most(value, lower, upper, confirm_at, refine_at):
     if value <= confirm_at and worst <= confirm_at:
         return "confirmed"
     return "refined" if value <= refine_at else "contradicted"
+
+
+def positive(value, lower, upper):
+    r"""A claimed sign (a drop, a gap): the quantity is above 0.
+
+    ``"confirmed"`` when the point ``value`` and the lower end of its interval are above 0,
+    ``"refined"`` when only the point value is (the sampling error could undo it),
+    ``"contradicted"`` when the point value is not. A NaN ``lower`` counts as the point value.
+    """
+    worst = value if not np.isfinite(lower) else lower
+    if value > 0 and worst > 0:
+        return "confirmed"
+    return "refined" if value > 0 else "contradicted"
 
 
 def exponent(fit, se, claimed, alpha=ALPHA):
@@ -200,3 +230,131 @@ def within(value, se, target, rtol, alpha=ALPHA):
     derived where the rule is called; ``se`` the Monte Carlo standard error of ``value``.
     """
     return "confirmed" if abs(value - target) <= rtol * abs(target) + z_bound(1, alpha) * se else "contradicted"
+
+
+def every(*verdicts):
+    """All parts must hold: ``"confirmed"`` when every part is confirmed, else ``"contradicted"``
+    (for a claim whose parts are one statement, not a list of cases)."""
+    for v in verdicts:
+        check(v)
+    return "confirmed" if all(v == "confirmed" for v in verdicts) else "contradicted"
+
+
+def below(a, b):
+    r"""A claimed strict inequality $a_k < b_k$ between quantities measured without sampling error
+    (peak memory, counts of operations), in each of $K$ cases: ``"confirmed"`` when it holds in
+    every case, ``"contradicted"`` in none, ``"refined"`` in some."""
+    holds = np.asarray(a, dtype=float) < np.asarray(b, dtype=float)
+    return "confirmed" if holds.all() else "contradicted" if not holds.any() else "refined"
+
+
+def less_than(lower, upper, bound):
+    r"""A quantity with an interval $[\ell, u]$ claimed below ``bound`` (a ratio below 1, "cheaper"):
+    ``"confirmed"`` when $u <$ bound, ``"contradicted"`` when $\ell >$ bound, ``"refined"`` when
+    the interval contains the bound (a tie within the uncertainty)."""
+    return interval_verdict(lower, upper, lambda x: x < bound, lambda x: x > bound)
+
+
+def about_equal(ratios, factor):
+    r"""Ratios claimed to be about 1 ("as fast as", "the best step is about $\varepsilon^\star$"),
+    each known to within a multiplicative ``factor`` (the resolution of a grid, or the stated
+    uncertainty of a count): ``"confirmed"`` when every ratio lies in $[1/f, f]$,
+    ``"contradicted"`` when none does, ``"refined"`` otherwise."""
+    r = np.asarray(ratios, dtype=float).reshape(-1)
+    inside = (r >= 1.0 / factor) & (r <= factor)
+    return "confirmed" if inside.all() else "contradicted" if not inside.any() else "refined"
+
+
+def ratio_exceeds(ratios, factor):
+    r"""Ratios claimed above 1 ("slower", "grows"), each known to within a multiplicative
+    ``factor``: the log-scale version of :func:`exceeds`. ``"confirmed"`` when every ratio is above
+    ``factor``; ``"contradicted"`` when none is and some is below $1/f$ (significantly the other
+    way); ``"refined"`` otherwise."""
+    r = np.asarray(ratios, dtype=float).reshape(-1)
+    if np.all(r > factor):
+        return "confirmed"
+    if not np.any(r > factor) and np.any(r < 1.0 / factor):
+        return "contradicted"
+    return "refined"
+
+
+def grows_by(low, high, factor):
+    r"""A quantity claimed to grow by more than ``factor`` from one setting to another, each with an
+    interval: ``low`` and ``high`` are ``(lower, upper)``. ``"confirmed"`` when
+    $\ell_\text{high} > f\,u_\text{low}$, ``"contradicted"`` when $u_\text{high} < f\,\ell_\text{low}$
+    (it grows by less, surely), ``"refined"`` otherwise."""
+    if high[0] > factor * low[1]:
+        return "confirmed"
+    return "contradicted" if high[1] < factor * low[0] else "refined"
+
+
+def contains(lower, upper, target, rtol):
+    r"""Intervals claimed to contain ``target`` up to a relative ``rtol`` (an equality that holds
+    only approximately, with the tolerance stated by the caller): ``"confirmed"`` when every
+    interval meets $[t(1-r), t(1+r)]$, ``"contradicted"`` when none does, ``"refined"`` otherwise."""
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    meets = (lower <= target * (1 + rtol)) & (upper >= target * (1 - rtol))
+    return "confirmed" if meets.all() else "contradicted" if not meets.any() else "refined"
+
+
+def significant(p_better, p_worse, alpha=0.05):
+    r"""A claimed improvement in each of $K$ cases, each tested both ways by a one-sided test with
+    p-values ``p_better`` (the claimed direction) and ``p_worse``, at family-wise level ``alpha``
+    (Bonferroni, $\alpha/K$ per test). ``"confirmed"`` when every case is significantly better,
+    ``"contradicted"`` when none is and some is significantly worse, ``"refined"`` otherwise (better
+    in some cases only, or no difference anywhere). Benchmarks are compared at the conventional
+    5%: their runs are seeded, so the level protects the reading of one sweep, not builds."""
+    p_better = np.asarray(p_better, dtype=float).reshape(-1)
+    p_worse = np.asarray(p_worse, dtype=float).reshape(-1)
+    level = alpha / p_better.size
+    if np.all(p_better < level):
+        return "confirmed"
+    if not np.any(p_better < level) and np.any(p_worse < level):
+        return "contradicted"
+    return "refined"
+
+
+def sign_test(wins, losses, alpha=0.05):
+    """:func:`significant` with the exact one-sided sign test of each case: ``wins`` problems on
+    which the claimed-better method is strictly cheaper, ``losses`` on which it is dearer."""
+    wins, losses = np.atleast_1d(wins).astype(int), np.atleast_1d(losses).astype(int)
+    better = [stats.binomtest(w, w + l, alternative="greater").pvalue if w + l else 1.0 for w, l in zip(wins, losses)]
+    worse = [stats.binomtest(l, w + l, alternative="greater").pvalue if w + l else 1.0 for w, l in zip(wins, losses)]
+    return significant(better, worse, alpha)
+
+
+def _beyond_chance(count, n, level, alpha):
+    # P(X >= count) for X ~ Binomial(n, (1 - level) / 2): how often chance alone gives that many
+    # one-sided exclusions by intervals at ``level``
+    return count > 0 and stats.binom.sf(count - 1, n, (1 - level) / 2) <= alpha
+
+
+def more_than_chance(count, n, level, alpha=ALPHA):
+    r"""'It happens': ``count`` of ``n`` intervals at ``level`` exclude the null on one side.
+    ``"confirmed"`` when chance alone (each interval misses on that side with probability
+    $(1-\text{level})/2$) gives at least that many with probability at most ``alpha``, else
+    ``"contradicted"``."""
+    return "confirmed" if _beyond_chance(count, n, level, alpha) else "contradicted"
+
+
+def chance_only(count, n, level, alpha=ALPHA):
+    """'It never happens': the mirror of :func:`more_than_chance`: ``"confirmed"`` when ``count``
+    exclusions of ``n`` are within what chance gives, ``"contradicted"`` when they are more."""
+    return "contradicted" if _beyond_chance(count, n, level, alpha) else "confirmed"
+
+
+def as_predicted(predicted, outcomes):
+    """An analysis that predicts in which settings an effect appears: ``predicted`` maps each
+    setting to True (it should appear) and ``outcomes`` maps it to the outcomes measured there,
+    each ``"better"``, ``"worse"`` or ``"tie"`` (significance tested by the caller).
+
+    ``"confirmed"`` when the effect is significantly present everywhere it is predicted and nowhere
+    else; ``"contradicted"`` when it appears where it is not predicted, or reverses where it is;
+    ``"refined"`` otherwise (never where not predicted, but not significant everywhere it is).
+    """
+    unexpected = any(not predicted[k] and "better" in outcomes[k] for k in predicted)
+    reversed_ = any(predicted[k] and "worse" in outcomes[k] for k in predicted)
+    if unexpected or reversed_:
+        return "contradicted"
+    missed = any(predicted[k] and set(outcomes[k]) != {"better"} for k in predicted)
+    return "refined" if missed else "confirmed"

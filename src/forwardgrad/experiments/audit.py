@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from forwardgrad import benchmark, objectives, profiles, protocols, statistics
+from forwardgrad import benchmark, objectives, profiles, protocols, statistics, verdicts
 
 CLAIMS = {
     "a": "in d = 100 every forward optimizer is at least 10x slower than the best true-gradient one",
@@ -39,23 +39,26 @@ CLAIMS = {
 }
 
 RULES = {
-    "a": "confirmed if the least slow forward optimizer is >= 10x slower on >= 90% of the problems "
-         "some true-gradient optimizer solves; refined if on >= 50%; contradicted otherwise",
-    "b": "confirmed if the largest rho_s(1) of a forward optimizer is <= 0.05; refined if <= 0.20; "
-         "contradicted otherwise",
-    "c": "confirmed if true AdaBelief is (tied) best among true-gradient optimizers on >= 80% of "
-         "the problems one of them solves; refined if it is still the most frequent best; "
-         "contradicted otherwise",
-    "d": "two parts: every solver's run success rate drops from d = 2 to d = 100 (on the functions "
-         "present in both), and the SGD-based solvers drop more on average than the adaptive ones; "
-         "confirmed if both hold, refined if one holds, contradicted if neither",
+    "a": "the share of the problems some true-gradient optimizer solves on which the least slow "
+         "forward optimizer is >= 10x slower: verdicts.at_least with 'almost always' = "
+         "verdicts.ALMOST_ALWAYS (90%) and 'more often than not' = verdicts.MAJORITY (50%)",
+    "b": "the largest rho_s(1) of a forward optimizer: verdicts.at_most with 'almost never' = "
+         "1 - ALMOST_ALWAYS (10%) and 'less often than not' = 1 - MAJORITY (50%)",
+    "c": "the share of the problems a true-gradient optimizer solves on which true AdaBelief is "
+         "(tied) best among them: verdicts.at_least with 'almost always' = ALMOST_ALWAYS (90%); "
+         "below that, refined if AdaBelief is still the most frequent best, else contradicted",
+    "d": "two parts, each verdicts.positive on its bootstrap interval: the smallest drop of a "
+         "solver's run success rate from d = 2 to d = 100 (on the functions present in both), and "
+         "the SGD-based solvers' mean drop minus the adaptive ones'; combined by verdicts.all_of",
 }
-"""Verdict rules, applied to the point estimates. With bootstrap intervals, "confirmed" also needs
-the unfavourable end of each interval (the lower end for (a), (c) and (d), the upper end for (b))
-to pass the confirming test, else the verdict is "refined": a claim is confirmed only when the
-sampling error of the benchmark cannot undo it."""
+"""Verdict rules. Each statistic has a cluster-bootstrap interval (functions resampled), and
+"confirmed" needs the unfavourable end of the interval (the lower end for (a), (c) and (d), the
+upper end for (b)) to pass the confirming test as well as the point estimate: a claim is
+confirmed only when the sampling error of the benchmark cannot undo it. The paper gives no
+number for "almost always"; the rules read it once, in :data:`forwardgrad.verdicts.ALMOST_ALWAYS`,
+for (a), (b) and (c) alike."""
 
-LEVELS = ("confirmed", "refined", "contradicted")
+LEVELS = verdicts.LEVELS
 AUDIT_WORDS = {"confirmed": "survives", "refined": "weakens", "contradicted": "reverses"}
 
 SGD_BASED = ("sgd", "clipped_sgd")
@@ -171,7 +174,7 @@ def slowdown(costs, factor=SLOWDOWN):
         finite = np.isfinite(ratio)
         rows[solver] = {
             "problems": int(eligible.sum()),
-            "share_slow": float((ratio >= factor).mean()) if eligible.any() else math.nan,
+            "share_slow": float(profiles.at_least(ratio.to_numpy(), factor).mean()) if eligible.any() else math.nan,
             "solved": float(finite.mean()) if eligible.any() else math.nan,
             "share_close": float((ratio < factor).mean()) if eligible.any() else math.nan,
             "median_ratio": float(ratio[finite].median()) if finite.any() else math.nan,
@@ -186,14 +189,14 @@ def best_true_share(costs):
     t = costs[true]
     best = t.min(axis=1)
     eligible = np.isfinite(best)
-    winners = t[eligible].eq(best[eligible], axis=0)
-    return winners.mean().rename("share_best")
+    winners = profiles.at_most(t[eligible].to_numpy(), best[eligible].to_numpy()[:, None])
+    return pd.Series(winners.mean(axis=0), index=true, name="share_best")
 
 
 def rho_at(costs, tau=1.0):
     r"""$\rho_s(\tau)$ of every solver (the performance profile at one ratio)."""
     r = profiles.performance_ratios(costs)
-    return (r <= tau).mean().rename(f"rho({tau:g})")
+    return pd.Series(profiles.at_most(r.to_numpy(), tau).mean(axis=0), index=r.columns, name=f"rho({tau:g})")
 
 
 def success_rates(table, *, common=False, level="run", cost="art", at_target="solved"):
@@ -223,14 +226,6 @@ def common_functions(table):
     return sorted(set.intersection(*per_dim))
 
 
-def _level(value, confirm, refine, higher=True):
-    if not np.isfinite(value):
-        return "contradicted"
-    if higher:
-        return "confirmed" if value >= confirm else "refined" if value >= refine else "contradicted"
-    return "confirmed" if value <= confirm else "refined" if value <= refine else "contradicted"
-
-
 def _claim_a(costs, weights):
     true, forward = _true_and_forward(costs)
     t = costs.to_numpy(dtype=float)
@@ -238,7 +233,7 @@ def _claim_a(costs, weights):
     best = t[:, [cols.index(c) for c in true]].min(axis=1)
     eligible = np.isfinite(best)
     shares = np.stack([
-        _weighted_share(t[:, cols.index(s)] >= SLOWDOWN * best, eligible, weights) for s in forward
+        _weighted_share(profiles.at_least(t[:, cols.index(s)], SLOWDOWN * best), eligible, weights) for s in forward
     ])  # (forward solvers, B + 1)
     which = int(np.nanargmin(shares[:, 0])) if np.isfinite(shares[:, 0]).any() else 0
     return np.nanmin(shares, axis=0), forward[which]
@@ -247,7 +242,7 @@ def _claim_a(costs, weights):
 def _claim_b(costs, weights):
     _, forward = _true_and_forward(costs)
     r = profiles.performance_ratios(costs)
-    at_one = (r[forward] <= 1.0).to_numpy()
+    at_one = profiles.at_most(r[forward].to_numpy(), 1.0)
     everywhere = np.ones(len(r), bool)
     values = np.stack([_weighted_share(at_one[:, i], everywhere, weights) for i in range(len(forward))])
     return np.nanmax(values, axis=0), forward[int(np.nanargmax(values[:, 0]))]
@@ -260,7 +255,7 @@ def _claim_c(costs, weights):
     t = costs[true].to_numpy(dtype=float)
     best = t.min(axis=1)
     eligible = np.isfinite(best)
-    wins = np.stack([_weighted_share(t[:, i] == best, eligible, weights) for i in range(len(true))])
+    wins = np.stack([_weighted_share(profiles.at_most(t[:, i], best), eligible, weights) for i in range(len(true))])
     share = wins[true.index(BEST_TRUE)]
     plurality = share >= np.nanmax(wins, axis=0)
     return share, plurality, true[int(np.nanargmax(wins[:, 0]))]
@@ -287,8 +282,7 @@ def _claim_d(table, n_boot, rng, low, high, at_target="solved"):
     drop = rate(low) - rate(high)
     sgd = np.array([s.split(" (")[0] in SGD_BASED for s in solvers])
     gap = drop[:, sgd].mean(axis=1) - drop[:, ~sgd].mean(axis=1)
-    every = (drop > 0).all(axis=1)
-    return drop, gap, every, solvers
+    return drop, gap, solvers
 
 
 def claims(table, *, cost="art", at_target="solved", n_boot=0, rng=None, level=0.95, high=100, low=2):
@@ -318,38 +312,30 @@ def _claims(table, cost, at_target, n_boot, rng, level, high, low):
             return math.nan, math.nan
         return float(np.quantile(boot, alpha)), float(np.quantile(boot, 1 - alpha))
 
-    def verdict(value, bounds, confirm, refine, higher=True):
-        point = _level(value, confirm, refine, higher)
-        worst = bounds[0] if higher else bounds[1]
-        if point == "confirmed" and np.isfinite(worst) and _level(worst, confirm, refine, higher) != "confirmed":
-            return "refined"
-        return point
-
     rows = {}
     a, slowest = _claim_a(costs, weights)
     bounds = interval(a)
-    rows["a"] = dict(value=float(a[0]), lower=bounds[0], upper=bounds[1], verdict=verdict(a[0], bounds, 0.9, 0.5),
+    rows["a"] = dict(value=float(a[0]), lower=bounds[0], upper=bounds[1], verdict=verdicts.at_least(
+                         a[0], *bounds, verdicts.ALMOST_ALWAYS, verdicts.MAJORITY),
                      text=f"{a[0]:.0%}", detail=f"least slow: {slowest}")
     b, top = _claim_b(costs, weights)
     bounds = interval(b)
     rows["b"] = dict(value=float(b[0]), lower=bounds[0], upper=bounds[1],
-                     verdict=verdict(b[0], bounds, 0.05, 0.20, higher=False), text=f"{b[0]:.2f}",
+                     verdict=verdicts.at_most(
+                         b[0], *bounds, 1 - verdicts.ALMOST_ALWAYS, 1 - verdicts.MAJORITY), text=f"{b[0]:.2f}",
                      detail=f"largest: {top}")
     c, plurality, winner = _claim_c(costs, weights)
     bounds = interval(c)
-    verdict_c = verdict(c[0], bounds, 0.8, 0.0)
-    if verdict_c != "confirmed":
+    verdict_c = verdicts.at_least(c[0], *bounds, verdicts.ALMOST_ALWAYS, 0.0)
+    if verdict_c != "confirmed":  # "refined" needs AdaBelief to stay the most frequent best
         verdict_c = "refined" if plurality[0] else "contradicted"
     rows["c"] = dict(value=float(c[0]), lower=bounds[0], upper=bounds[1], verdict=verdict_c, text=f"{c[0]:.0%}",
                      detail=f"most often best: {winner}")
-    drop, gap, every, solvers = _claim_d(table, n_boot, rng, low, high, at_target)
+    drop, gap, solvers = _claim_d(table, n_boot, rng, low, high, at_target)
     bounds = interval(gap)
-    held = [bool(every[0]), bool(gap[0] > 0)]
-    if n_boot:
-        robust = [interval(drop.min(axis=1))[0] > 0, bounds[0] > 0]
-    else:
-        robust = held
-    verdict_d = ("confirmed" if all(held) and all(robust) else "refined" if any(held) else "contradicted")
+    smallest = drop.min(axis=1)
+    verdict_d = verdicts.all_of(verdicts.positive(smallest[0], *interval(smallest)),
+                                verdicts.positive(gap[0], *bounds))
     rows["d"] = dict(value=float(gap[0]), lower=bounds[0], upper=bounds[1], verdict=verdict_d,
                      text=f"{100 * gap[0]:+.0f} pts", detail=f"{int((drop[0] > 0).sum())}/{len(solvers)} solvers drop")
     out = pd.DataFrame.from_dict(rows, orient="index")
@@ -360,7 +346,7 @@ def _claims(table, cost, at_target, n_boot, rng, level, high, low):
 def dimension_drop(table, low=2, high=100, *, at_target="solved"):
     """Per solver: run success rate in ``low`` and ``high`` on the functions present in both, and
     the drop (a DataFrame indexed by solver)."""
-    drop, _, _, solvers = _claim_d(table, 0, None, low, high, at_target)
+    drop, _, solvers = _claim_d(table, 0, None, low, high, at_target)
     part = table[table["dim"].isin([low, high])]
     rates = success_rates(part[part["function"].isin(common_functions(part))], at_target=at_target)
     out = pd.DataFrame({f"d = {low}": rates.loc[low], f"d = {high}": rates.loc[high]})
