@@ -240,3 +240,35 @@ def test_a_runs_row_does_not_depend_on_its_grid():
         assert len(joined) == len(alone) == 4
         for column in ("hit", "steps", "f_final", "f_best"):
             np.testing.assert_array_equal(joined[column], joined[f"{column}_more"], err_msg=f"{engine} {column}")
+
+
+def test_a_failure_to_start_workers_is_one_error_and_leaves_no_parts(tmp_path, monkeypatch):
+    """--jobs 1000 under a process limit used to print loky banners and leave `.parts/` behind."""
+    import joblib
+
+    def refuse(*args, **kwargs):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(joblib, "Parallel", refuse)
+    out = tmp_path / "x.csv"
+    with pytest.raises(protocols.BenchmarkError, match="worker processes failed.*fewer --jobs"):
+        benchmark.sweep(protocols.protocol("paper", **{**TINY, "max_steps": 5}), seed=0, engine="autograd",
+                        jobs=2, out=out)
+    assert not (tmp_path / "x.csv.parts").exists() and not out.exists()
+
+
+def test_progress_moves_within_a_chunk(monkeypatch):
+    """The bar used to move only when a whole (function, dim) chunk finished."""
+    seen = []
+    real = benchmark._Progress.report
+
+    def spy(self, name, t, stopped):
+        seen.append((name, t))
+        return real(self, name, t, stopped)
+
+    monkeypatch.setattr(benchmark._Progress, "report", spy)
+    monkeypatch.setattr(benchmark.descent, "SEGMENT", 100)  # several segments in one chunk
+    one = protocols.protocol("paper", **{**TINY, "functions": ("rosenbrock",), "max_steps": 450})
+    benchmark.sweep(one, seed=0, engine="autograd", jobs=1, progress=True)
+    steps = sorted({t for name, t in seen if name == "rosenbrock-d2"})
+    assert len(steps) >= 4 and steps[0] < 450  # reports before the chunk ends

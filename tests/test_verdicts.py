@@ -188,3 +188,10 @@ def test_corrected_keeps_a_partial_claim_and_opposite_swaps():
     assert verdicts.opposite("confirmed") == "contradicted"
     assert verdicts.opposite("refined") == "refined"
     assert verdicts.opposite("contradicted") == "confirmed"
+
+
+def test_in_every_case():
+    assert verdicts.in_every_case("confirmed", "confirmed") == "confirmed"
+    assert verdicts.in_every_case("confirmed", "contradicted") == "refined"
+    assert verdicts.in_every_case("refined", "refined") == "refined"  # ties everywhere
+    assert verdicts.in_every_case("refined", "contradicted") == "contradicted"  # never better

@@ -358,3 +358,17 @@ def as_predicted(predicted, outcomes):
         return "contradicted"
     missed = any(predicted[k] and set(outcomes[k]) != {"better"} for k in predicted)
     return "refined" if missed else "confirmed"
+
+
+def in_every_case(*verdicts):
+    """A claim made about several cases (engines, cost models), each case already decided: the
+    combination of :func:`exceeds`. ``"confirmed"`` when every case confirms it,
+    ``"contradicted"`` when no case confirms it and some case contradicts it, ``"refined"``
+    otherwise (it holds in some cases only, or ties everywhere)."""
+    for v in verdicts:
+        check(v)
+    if all(v == "confirmed" for v in verdicts):
+        return "confirmed"
+    if not any(v == "confirmed" for v in verdicts) and any(v == "contradicted" for v in verdicts):
+        return "contradicted"
+    return "refined"
