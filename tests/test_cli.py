@@ -276,8 +276,8 @@ def test_bench_announces_its_size(tmp_path, capsys):
 
 def _interruptible(tmp_path, jobs, output=subprocess.PIPE):
     exe = shutil.which("forwardgrad", path=str(__import__("pathlib").Path(sys.executable).parent))
-    argv = [exe, "bench", "--functions", "sphere,rosenbrock,ackley,griewank,zakharov,dixon_price", "--dims", "2,10",
-            "--optimizers", "sgd,adam", "--gradients", "true,forward", "--starts", "3", "--repeats", "3",
+    argv = [exe, "bench", "--functions", "sphere,rosenbrock,ackley,griewank,zakharov,dixon_price", "--dims", "2,10,100",
+            "--optimizers", "sgd,adam", "--gradients", "true,forward", "--starts", "5", "--repeats", "10",
             "--max-steps", "50000", "--out", str(tmp_path / "x.csv"), "--quiet", "--jobs", str(jobs)]
     return subprocess.Popen(argv, start_new_session=True, stdout=output, stderr=output, text=True)
 
@@ -289,7 +289,10 @@ def test_ctrl_c_exits_130_and_keeps_the_finished_chunks(tmp_path):
     import time
 
     proc = _interruptible(tmp_path, jobs=1)
-    time.sleep(8)
+    parts, deadline = tmp_path / "x.csv.parts", time.time() + 120
+    while not (parts.is_dir() and any(parts.glob("*-d*.csv"))) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.2)  # until the first chunk is on disk
+    assert proc.poll() is None, proc.communicate()[1]  # the sweep is far from done
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -303,11 +306,16 @@ def test_workers_do_not_outlive_a_killed_sweep(tmp_path):
     import signal
     import time
 
-    proc = _interruptible(tmp_path, jobs=2, output=subprocess.DEVNULL)  # workers must not hold our pipes
-    time.sleep(10)
-    group = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
-    workers = [int(p) for p in group if int(p) != proc.pid]
+    with open(tmp_path / "stderr.txt", "w") as log:  # a file, not a pipe: workers must not hold our pipes
+        proc = _interruptible(tmp_path, jobs=2, output=log)
+    workers, deadline = [], time.time() + 120  # a cold machine takes a while to start two workers
+    while len(workers) < 2 and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.5)
+        group = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        workers = [int(p) for p in group if int(p) != proc.pid]
+    assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()  # still running when killed
     assert workers  # the sweep had started its workers
+    time.sleep(2)  # let them take their first chunks
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     deadline = time.time() + 15
