@@ -9,6 +9,7 @@ import pytest
 
 from forwardgrad import benchmark, engines, objectives, protocols, results
 from forwardgrad.engines import namespace
+from helpers import interrupted_sweep, record_chunks
 
 ENGINES = ["autograd", pytest.param("jax", marks=pytest.mark.skipif(not engines.has_jax(), reason="no JAX"))]
 TINY = dict(functions=("sphere", "rosenbrock"), dims=(2,), optimizers=("sgd", "adam"), starts=2, repeats=2,
@@ -130,28 +131,12 @@ def test_plan_skips_unknown_minima_and_rejects_bad_grids():
 def test_resume_after_an_interruption(tmp_path, monkeypatch):
     p = protocols.protocol("honest", **TINY)
     out = tmp_path / "res.csv"
-    real = benchmark.run_chunk
-    calls = []
-
-    def interrupted(p, chunk, **kw):
-        if chunk.function == "rosenbrock":
-            raise KeyboardInterrupt
-        calls.append(chunk.function)
-        return real(p, chunk, **kw)
-
-    monkeypatch.setattr(benchmark, "run_chunk", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        benchmark.sweep(p, seed=2, engine="autograd", out=out)
+    calls = interrupted_sweep(monkeypatch, p, out, seed=2, stop_at="rosenbrock")
     assert not out.exists() and not results.sidecar_path(out).exists()
     assert sorted(f.name for f in results.parts_dir(out).glob("*.csv")) == ["sphere-d2.csv"]
     with pytest.raises(protocols.BenchmarkError, match="another configuration"):
         benchmark.sweep(p, seed=3, engine="autograd", out=out)
-
-    def counting(p, chunk, **kw):
-        calls.append(chunk.function)
-        return real(p, chunk, **kw)
-
-    monkeypatch.setattr(benchmark, "run_chunk", counting)
+    record_chunks(monkeypatch, calls)
     resumed = benchmark.sweep(p, seed=2, engine="autograd", out=out)
     assert calls == ["sphere", "rosenbrock"]  # the finished chunk was not run again
     assert not results.parts_dir(out).exists()

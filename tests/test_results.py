@@ -8,6 +8,7 @@ import pytest
 
 from forwardgrad import benchmark, protocols, results
 from forwardgrad.protocols import BenchmarkError
+from helpers import interrupted_sweep, record_chunks
 
 TINY = dict(functions=("sphere", "booth"), dims=(2,), optimizers=("sgd",), starts=2, repeats=2, max_steps=20)
 
@@ -72,36 +73,18 @@ def test_a_new_csv_beside_an_old_sidecar_is_caught(swept, tmp_path):
 def test_bad_parts_are_recomputed(tmp_path, monkeypatch):
     p = protocols.protocol("paper", **TINY)
     out = tmp_path / "x.csv"
-    real = benchmark.run_chunk
-    calls = []
-
-    def interrupted(p, chunk, **kw):
-        if chunk.function == "booth":
-            raise KeyboardInterrupt
-        calls.append(chunk.function)
-        return real(p, chunk, **kw)
-
-    monkeypatch.setattr(benchmark, "run_chunk", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        benchmark.sweep(p, seed=0, engine="autograd", out=out)
+    calls = interrupted_sweep(monkeypatch, p, out, seed=0, stop_at="booth")
     part = results.parts_dir(out) / "sphere-d2.csv"
     assert part.is_file() and part.with_suffix(".json").is_file()
-
-    def counting(p, chunk, **kw):
-        calls.append(chunk.function)
-        return real(p, chunk, **kw)
-
-    monkeypatch.setattr(benchmark, "run_chunk", counting)
+    record_chunks(monkeypatch, calls)
     for damage in (lambda: part.write_text("".join(part.read_text().splitlines(keepends=True)[:4])),
                    lambda: part.write_text(""),
                    lambda: part.with_suffix(".json").unlink()):
         if not part.exists():  # the previous round completed the sweep: interrupt again
             out.unlink()
             results.sidecar_path(out).unlink()
-            monkeypatch.setattr(benchmark, "run_chunk", interrupted)
-            with pytest.raises(KeyboardInterrupt):
-                benchmark.sweep(p, seed=0, engine="autograd", out=out)
-            monkeypatch.setattr(benchmark, "run_chunk", counting)
+            interrupted_sweep(monkeypatch, p, out, seed=0, stop_at="booth")
+            record_chunks(monkeypatch, calls)
         damage()
         calls.clear()
         table = benchmark.sweep(p, seed=0, engine="autograd", out=out)
