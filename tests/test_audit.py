@@ -249,3 +249,75 @@ def test_summarize_draws_takes_the_majority_and_the_range():
     assert same.loc["a", "text"] == "80%" and same.loc["a", "detail"] == "refined 2/2"
     tie = audit.summarize_draws([frame(0.95, "confirmed"), frame(0.6, "refined")])
     assert tie.loc["a", "verdict"] == "refined"  # a tie goes to the weaker verdict
+
+
+def _slope_table(close_share):
+    """Four functions per dimension; forward solvers are 1.5x the best on ``close_share[d]`` of
+    them (inside the first doubling of tau) and 20x slower on the rest."""
+    hits = {}
+    for d, share in close_share.items():
+        for i, f in enumerate(("f1", "f2", "f3", "f4")):
+            forward = 149 if i < round(4 * share) else 1999
+            hits[f, d, 0] = solver_hits(99, forward)
+    return make_table(hits)
+
+
+def test_profile_slope_flattening_with_the_dimension_confirms():
+    table = _slope_table({2: 1.0, 10: 0.5, 100: 0.0})
+    slopes, solvers = audit.profile_slopes(table)
+    forward = solvers.index("adam (forward)")
+    assert [slopes[d][0, forward] for d in (2, 10, 100)] == [1.0, 0.5, 0.0]
+    rows, verdict = audit.slope_claim(slopes, solvers)
+    assert verdict == "confirmed" and len(rows) == 4
+    assert rows.loc["sgd (forward)", "drop 2->10"] == 0.5
+    # a slope of h = 1/2 counts the problems within 1.5x: the same here
+    assert audit.profile_slopes(table, h=0.5)[0][2][0, forward] == pytest.approx(2.0)
+
+
+def test_profile_slope_that_steepens_contradicts_and_a_flat_high_slope_refines():
+    rows, verdict = audit.slope_claim(*audit.profile_slopes(_slope_table({2: 0.0, 10: 0.5, 100: 1.0})))
+    assert verdict == "contradicted" and (rows["drop 2->10"] < 0).all()
+    # flat from d = 10 on, at 1/4 of the problems in d = 100: "about 0" only refined, no drop at
+    # the second step
+    _, verdict = audit.slope_claim(*audit.profile_slopes(_slope_table({2: 0.5, 10: 0.25, 100: 0.25})))
+    assert verdict == "refined"
+
+
+def test_profile_slope_bootstrap_interval_and_same_solvers():
+    table = _slope_table({2: 1.0, 10: 0.5, 100: 0.0})
+    slopes, solvers = audit.profile_slopes(table, n_boot=200, rng=np.random.default_rng(0))
+    assert slopes[10].shape == (201, len(solvers))
+    assert 0.0 <= slopes[10][1:].min() < 0.5 < slopes[10][1:].max() <= 1.0
+    rows, verdict = audit.slope_claim(slopes, solvers)
+    # the drop from d = 2 to 10 may be undone by a resample: the lower end is 0 at best
+    assert (rows["drop 2->10 lower"] <= 0).all() and verdict == "refined"
+    with pytest.raises(ValueError, match="same solvers"):
+        audit.profile_slopes(table[~((table["dim"] == 10) & (table["optimizer"] == "sgd"))])
+
+
+def _adam_table(best, good):
+    """d = 100, four functions: true Adam is best on ``best`` of them, 1.5x the best on ``good``
+    more, and 20x slower on the rest; every other solver is 99 steps or more."""
+    hits = {}
+    for i, f in enumerate(("f1", "f2", "f3", "f4")):
+        adam = 49 if i < best else 149 if i < best + good else 1999
+        hits[f, 100, 0] = solver_hits({"*": 99, "adam": adam}, 1999)
+    return make_table(hits)
+
+
+@pytest.mark.parametrize("best, good, verdict", [
+    (0, 4, "confirmed"),     # never optimal, always within 2x
+    (0, 1, "refined"),       # never optimal, within 2x on a quarter only: "often" refined
+    (0, 0, "contradicted"),  # never optimal, but never good either
+    (2, 2, "contradicted"),  # within 2x everywhere, but optimal on half: "never" contradicted
+])
+def test_adam_claim(best, good, verdict):
+    rows, result = audit.adam_claim(_adam_table(best, good))
+    assert rows.loc["optimal: rho(1)", "value"] == best / 4
+    assert rows.loc["good: rho(2)", "value"] == (best + good) / 4
+    assert result == verdict
+
+
+def test_adam_claim_needs_the_solver():
+    with pytest.raises(ValueError, match="no solver"):
+        audit.adam_claim(_adam_table(0, 4), solver="nadam (true)")

@@ -57,6 +57,37 @@ def test_adam_second_step_by_hand():
     np.testing.assert_allclose(step, -LR * m / (np.sqrt(v) + eps), rtol=1e-12)
 
 
+@pytest.mark.parametrize("form", optimizers.EPS_FORMS)
+def test_adam_eps_forms_second_step_by_hand(form):
+    # eps = 1e-2 and gradients of order 0.1, so that the three forms differ visibly
+    b1, b2, eps = 0.9, 0.999, 1e-2
+    g1, g2 = np.array([[0.1, -0.3]]), np.array([[0.2, 0.05]])
+    opt = optimizers.adam(LR, b1, b2, eps, eps_form=form)
+    _, state = opt.update(g1, opt.init(g1))
+    step, state = opt.update(g2, state)
+    m = (b1 * (1 - b1) * g1 + (1 - b1) * g2) / (1 - b1**2)
+    raw = b2 * (1 - b2) * g1**2 + (1 - b2) * g2**2
+    scale = {"outside": np.sqrt(raw / (1 - b2**2)) + eps, "inside": np.sqrt(raw / (1 - b2**2) + eps),
+             "inside_raw": np.sqrt((raw + eps) / (1 - b2**2))}[form]
+    np.testing.assert_allclose(step, -LR * m / scale, rtol=1e-12)
+    assert opt.name == ("adam" if form == "outside" else f"adam_eps_{form}")
+    assert optimizers.get(opt.name, lr=LR).name == opt.name
+
+
+def test_adam_eps_forms_agree_for_large_gradients_and_differ_for_small_ones():
+    big, small = np.full((1, 3), 10.0), np.full((1, 3), 1e-5)
+    steps = {}
+    for form in optimizers.EPS_FORMS:
+        opt = optimizers.adam(LR, eps_form=form)
+        steps[form] = [opt.update(g, opt.init(g))[0] for g in (big, small)]
+    for form in ("inside", "inside_raw"):
+        np.testing.assert_allclose(steps[form][0], steps["outside"][0], rtol=1e-6)
+        # a gradient of 1e-5 is below sqrt(eps) = 1e-4: the root of eps caps the step
+        assert np.all(np.abs(steps[form][1]) < 0.2 * np.abs(steps["outside"][1]))
+    with pytest.raises(ValueError, match="eps_form"):
+        optimizers.adam(LR, eps_form="between")
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_rows_are_independent_runs(name):
     rng = np.random.default_rng(2)

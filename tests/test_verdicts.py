@@ -195,3 +195,11 @@ def test_in_every_case():
     assert verdicts.in_every_case("confirmed", "contradicted") == "refined"
     assert verdicts.in_every_case("refined", "refined") == "refined"  # ties everywhere
     assert verdicts.in_every_case("refined", "contradicted") == "contradicted"  # never better
+
+
+def test_weakest():
+    assert verdicts.weakest("confirmed", "confirmed") == "confirmed"
+    assert verdicts.weakest("confirmed", "refined") == "refined"
+    assert verdicts.weakest("refined", "contradicted", "confirmed") == "contradicted"
+    with pytest.raises(ValueError):
+        verdicts.weakest("confirmed", "maybe")

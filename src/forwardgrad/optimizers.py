@@ -82,18 +82,29 @@ def clipped_sgd(lr, clip=1.0):
     return Optimizer(_count_init, update, "clipped_sgd")
 
 
-def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
+EPS_FORMS = ("outside", "inside", "inside_raw")
+r"""Where Adam's $\varepsilon$ goes: ``"outside"`` the root, $\hat\mu/(\sqrt{\hat\nu}+\varepsilon)$
+(Kingma & Ba, 2015, Algorithm 1); ``"inside"``, $\hat\mu/\sqrt{\hat\nu+\varepsilon}$ (Belouze 2022,
+section 3); ``"inside_raw"``, into $\nu$ before its bias correction,
+$\hat\mu/\sqrt{(\nu+\varepsilon)/(1-\beta_2^t)}$ (Belouze 2022, appendix)."""
+
+
+def adam(lr, b1=0.9, b2=0.999, eps=1e-8, eps_form="outside"):
     r"""Adam (Kingma & Ba, 2015).
 
     $\mu_t = \beta_1\mu_{t-1} + (1-\beta_1)g_t$, $\nu_t = \beta_2\nu_{t-1} + (1-\beta_2)g_t^2$,
     $\delta x = -\alpha\,\hat\mu_t/(\sqrt{\hat\nu_t}+\varepsilon)$ with
     $\hat\mu_t = \mu_t/(1-\beta_1^t)$, $\hat\nu_t = \nu_t/(1-\beta_2^t)$. The first step is
     $-\alpha\, g/(|g|+\varepsilon) \approx -\alpha\,\mathrm{sign}(g)$. The paper writes
-    $\sqrt{\nu+\varepsilon}$; we keep Kingma & Ba's $\sqrt{\nu}+\varepsilon$.
+    $\sqrt{\hat\nu+\varepsilon}$ in section 3 and $\sqrt{(\nu+\varepsilon)/(1-\beta_2^t)}$ in
+    its appendix; ``eps_form`` (one of :data:`EPS_FORMS`) selects them, and the default keeps
+    Kingma & Ba's. The forms differ only where $\hat\nu$ is not large against $\varepsilon$.
     """
     lr = _positive(lr, "lr")
     b1, b2 = _decay(b1, "b1"), _decay(b2, "b2")
     eps = float(eps)
+    if eps_form not in EPS_FORMS:
+        raise ValueError(f"eps_form must be one of {', '.join(EPS_FORMS)}, got {eps_form!r}")
 
     def update(g, state):
         xp = namespace(g)
@@ -101,10 +112,27 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-8):
         mu = b1 * state.mu + (1 - b1) * g
         nu = b2 * state.nu + (1 - b2) * g**2
         mu_hat = mu / (1 - b1**count)
-        nu_hat = nu / (1 - b2**count)
-        return -lr * mu_hat / (xp.sqrt(nu_hat) + eps), MomentState(count, mu, nu)
+        if eps_form == "outside":
+            scale = xp.sqrt(nu / (1 - b2**count)) + eps
+        elif eps_form == "inside":
+            scale = xp.sqrt(nu / (1 - b2**count) + eps)
+        else:
+            scale = xp.sqrt((nu + eps) / (1 - b2**count))
+        return -lr * mu_hat / scale, MomentState(count, mu, nu)
 
-    return Optimizer(_moment_init, update, "adam")
+    name = "adam" if eps_form == "outside" else f"adam_eps_{eps_form}"
+    return Optimizer(_moment_init, update, name)
+
+
+def adam_eps_inside(lr, b1=0.9, b2=0.999, eps=1e-8):
+    r"""Adam as section 3 of Belouze (2022) writes it: $\delta x = -\alpha\,\hat\mu_t/\sqrt{\hat\nu_t+\varepsilon}$."""
+    return adam(lr, b1, b2, eps, eps_form="inside")
+
+
+def adam_eps_inside_raw(lr, b1=0.9, b2=0.999, eps=1e-8):
+    r"""Adam as the appendix of Belouze (2022) writes it, $\varepsilon$ added to $\nu_t$ before the
+    bias correction: $\delta x = -\alpha\,\hat\mu_t/\sqrt{(\nu_t+\varepsilon)/(1-\beta_2^t)}$."""
+    return adam(lr, b1, b2, eps, eps_form="inside_raw")
 
 
 def adabelief(lr, b1=0.9, b2=0.999, eps=1e-8):
@@ -156,7 +184,8 @@ def scale_by_row(optimizer, lr):
     return Optimizer(optimizer.init, update, optimizer.name)
 
 
-OPTIMIZERS = {"sgd": sgd, "clipped_sgd": clipped_sgd, "adam": adam, "adabelief": adabelief}
+OPTIMIZERS = {"sgd": sgd, "clipped_sgd": clipped_sgd, "adam": adam, "adabelief": adabelief,
+              "adam_eps_inside": adam_eps_inside, "adam_eps_inside_raw": adam_eps_inside_raw}
 
 
 def get(name, **hyper):

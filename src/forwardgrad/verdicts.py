@@ -372,3 +372,13 @@ def in_every_case(*verdicts):
     if not any(v == "confirmed" for v in verdicts) and any(v == "contradicted" for v in verdicts):
         return "contradicted"
     return "refined"
+
+
+def weakest(*verdicts):
+    """A statement joined by "albeit" or "and" whose every part is essential: it stands as its least
+    favourable part (``"contradicted"`` when any part is, ``"confirmed"`` only when every part is).
+    Unlike :func:`all_of`, which calls a claim contradicted only when every part fails, it suits
+    parts that cannot all fail at once (a share at a ratio of 1 and at 2 of the same profile)."""
+    for v in verdicts:
+        check(v)
+    return max(verdicts, key=LEVELS.index)

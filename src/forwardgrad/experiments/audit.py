@@ -12,6 +12,9 @@ Section 5.2 of Belouze (2022) reads four conclusions off its performance profile
 with a cluster-bootstrap interval (functions resampled with replacement, all starts of a function
 together, since the starts of one function are not independent problems), and applies a fixed
 rule (:data:`RULES`) that says whether the numbers confirm, refine or contradict the statement.
+Two more statements of the same paragraph have their own rules: the slope of the forward
+optimizers' profiles at 1 (:func:`profile_slopes`, :func:`slope_claim`) and true Adam's
+"often good, albeit never optimal" (:func:`adam_claim`).
 The audit (book chapter "Audit of the original protocol") applies the same rule to tables built
 by changing one factor of the protocol at a time: the scoring rules (``cost=``, ``at_target=``)
 change how runs are scored, :func:`substitute` splices the rows of a second sweep into a
@@ -131,9 +134,10 @@ def problem_costs(table, *, cost="art", at_target="solved", dims=None):
     return profiles.problem_costs(table, cost=cost, at_target=at_target)
 
 
-def _true_and_forward(costs):
-    true = [c for c in costs.columns if c.endswith("(true)")]
-    forward = [c for c in costs.columns if "(forward" in c]
+def _true_and_forward(solvers):
+    """The true-gradient and the forward-gradient solvers among the names ``solvers``."""
+    true = [c for c in solvers if c.endswith("(true)")]
+    forward = [c for c in solvers if "(forward" in c]
     if not true or not forward:
         raise ValueError("the claims compare true-gradient and forward-gradient solvers: need both")
     return true, forward
@@ -164,7 +168,7 @@ def slowdown(costs, factor=SLOWDOWN):
     ``solved``, the fraction it solves at all; ``share_close``, the fraction it solves within the
     factor; ``median_ratio``, the median of $t_{p,s}/b_p$ over the problems it solves.
     """
-    true, forward = _true_and_forward(costs)
+    true, forward = _true_and_forward(costs.columns)
     best = costs[true].min(axis=1)
     eligible = np.isfinite(best)
     rows = {}
@@ -185,7 +189,7 @@ def slowdown(costs, factor=SLOWDOWN):
 def best_true_share(costs):
     """Per true-gradient solver: the fraction of the problems some true solver solves on which it
     is (tied) best among the true-gradient solvers."""
-    true, _ = _true_and_forward(costs)
+    true, _ = _true_and_forward(costs.columns)
     t = costs[true]
     best = t.min(axis=1)
     eligible = np.isfinite(best)
@@ -197,6 +201,109 @@ def rho_at(costs, tau=1.0):
     r"""$\rho_s(\tau)$ of every solver (the performance profile at one ratio)."""
     r = profiles.performance_ratios(costs)
     return pd.Series(profiles.at_most(r.to_numpy(), tau).mean(axis=0), index=r.columns, name=f"rho({tau:g})")
+
+
+SLOPE_STEP = 1.0
+r"""The step $h$ of the profile's slope at 1, $(\rho_s(1+h) - \rho_s(1))/h$: the mean slope over
+the first doubling of $\tau$, the share of problems on which a solver is not the best but within a
+factor 2 of it. A profile is a step function, so a slope over a smaller step counts fewer problems
+and is noisier; a doubling is the smallest step the profiles' log axis shows as a distance."""
+GOOD_WITHIN = 2.0
+"""'Good performance' for the claim on true Adam: within this factor of the best solver."""
+
+
+def _weighted_rho(costs, tau, weights):
+    r"""$\rho_s(\tau)$ per weight row (see :func:`_cluster_weights`) and solver: ``(B + 1, S)``."""
+    within = profiles.at_most(profiles.performance_ratios(costs).to_numpy(float), tau).astype(float)
+    return (weights @ within) / weights.sum(axis=1, keepdims=True)
+
+
+def _bounds(draws, level):
+    """:func:`forwardgrad.statistics.percentile_interval` of 1-D bootstrap draws, as two floats
+    (NaN without draws)."""
+    if not np.size(draws):
+        return math.nan, math.nan
+    lower, upper = statistics.percentile_interval(draws, level)
+    return float(lower), float(upper)
+
+
+def profile_slopes(table, *, h=SLOPE_STEP, cost="art", at_target="solved", n_boot=0, rng=None):
+    r"""The slope of every solver's performance profile at 1, $(\rho_s(1+h) - \rho_s(1))/h$, per
+    dimension: an array ``(1 + n_boot, S)`` per dimension (row 0 the data, then a cluster bootstrap
+    of the functions, drawn independently in each dimension), and the solvers' names.
+
+    Section 5.2 of Belouze (2022): "for forward gradient based optimizers, the derivatives of the
+    performance profile in 1 gets flatter as the dimension increases, $\rho'(1) \approx 0$".
+    """
+    slopes, solvers = {}, None
+    for d, part in table.groupby("dim"):
+        costs = problem_costs(part, cost=cost, at_target=at_target)
+        weights = _cluster_weights(costs.index.get_level_values("function"), n_boot, rng)
+        slopes[int(d)] = (_weighted_rho(costs, 1 + h, weights) - _weighted_rho(costs, 1.0, weights)) / h
+        solvers = list(costs.columns) if solvers is None else solvers
+        if list(costs.columns) != solvers:
+            raise ValueError("every dimension must have the same solvers")
+    return slopes, solvers
+
+
+def slope_claim(slopes, solvers, *, level=0.95):
+    r"""The claim "$\rho'(1) \approx 0$ for forward optimizers, and flatter as the dimension grows",
+    decided from :func:`profile_slopes`; one row per forward solver and a verdict for the claim.
+
+    Rule: per forward solver, the slope in the largest dimension is :func:`verdicts.at_most` with
+    "about 0" read as (b) reads "almost never" (at most ``1 - ALMOST_ALWAYS`` = 10% of the problems
+    per unit of $\tau$, refined up to ``1 - MAJORITY``), and each step up in dimension lowers it:
+    :func:`verdicts.positive` on the drop of the slope, with the interval of the difference of the
+    two independent bootstraps. The parts of all forward solvers combine by
+    :func:`verdicts.all_of`. Returns ``(rows, verdict)``; ``rows`` has, per forward solver, the
+    slope in each dimension and the drop at each step with its interval.
+    """
+    dims = sorted(slopes)
+    _, forward = _true_and_forward(solvers)
+    rows, parts = {}, []
+    for solver in forward:
+        i = solvers.index(solver)
+        row = {f"slope d={d}": float(slopes[d][0, i]) for d in dims}
+        top = slopes[dims[-1]][:, i]
+        parts.append(verdicts.at_most(top[0], *_bounds(top[1:], level), 1 - verdicts.ALMOST_ALWAYS,
+                                      1 - verdicts.MAJORITY))
+        for low, high in zip(dims, dims[1:]):
+            drop = slopes[low][:, i] - slopes[high][:, i]
+            lower, upper = _bounds(drop[1:], level)
+            row[f"drop {low}->{high}"], row[f"drop {low}->{high} lower"] = float(drop[0]), lower
+            parts.append(verdicts.positive(drop[0], lower, upper))
+        rows[solver] = row
+    return pd.DataFrame.from_dict(rows, orient="index"), verdicts.all_of(*parts)
+
+
+def adam_claim(table, solver="adam (true)", *, dim=100, good=GOOD_WITHIN, cost="art", at_target="solved",
+               n_boot=0, rng=None, level=0.95):
+    r"""The claim "Adam with true gradients has often good performance, albeit never optimal"
+    (section 5.2 of Belouze (2022), said of the high dimension), in dimension ``dim``.
+
+    Two parts, combined by :func:`verdicts.weakest` (both are essential, and they cannot fail
+    together since $\rho(1) \le \rho(\text{good})$): "never optimal" is :func:`verdicts.at_most`
+    on $\rho(1)$, confirmed only at 0 (the upper end of its interval included), refined up to
+    ``1 - ALMOST_ALWAYS`` ("almost never"); "often good" is :func:`verdicts.at_least` on
+    $\rho(\text{good})$, the share of problems within a factor ``good`` of the best solver,
+    confirmed from ``MAJORITY`` (more often than not), refined down to ``1 - ALMOST_ALWAYS``.
+    Returns a frame with one row per part (value, lower, upper, verdict) and the claim's verdict.
+    """
+    costs = problem_costs(table, cost=cost, at_target=at_target, dims=[dim])
+    if solver not in costs.columns:
+        raise ValueError(f"no solver {solver!r} in the table")
+    weights = _cluster_weights(costs.index.get_level_values("function"), n_boot, rng)
+    i = list(costs.columns).index(solver)
+    rows = {}
+    for part, tau in (("optimal: rho(1)", 1.0), (f"good: rho({good:g})", good)):
+        rho = _weighted_rho(costs, tau, weights)[:, i]
+        rows[part] = dict(value=float(rho[0]), lower=_bounds(rho[1:], level)[0], upper=_bounds(rho[1:], level)[1])
+    never, often = rows.values()
+    never["verdict"] = verdicts.at_most(never["value"], never["lower"], never["upper"], 0.0,
+                                        1 - verdicts.ALMOST_ALWAYS)
+    often["verdict"] = verdicts.at_least(often["value"], often["lower"], often["upper"], verdicts.MAJORITY,
+                                         1 - verdicts.ALMOST_ALWAYS)
+    return pd.DataFrame.from_dict(rows, orient="index"), verdicts.weakest(never["verdict"], often["verdict"])
 
 
 def success_rates(table, *, common=False, level="run", cost="art", at_target="solved"):
@@ -227,7 +334,7 @@ def common_functions(table):
 
 
 def _claim_a(costs, weights):
-    true, forward = _true_and_forward(costs)
+    true, forward = _true_and_forward(costs.columns)
     t = costs.to_numpy(dtype=float)
     cols = list(costs.columns)
     best = t[:, [cols.index(c) for c in true]].min(axis=1)
@@ -240,7 +347,7 @@ def _claim_a(costs, weights):
 
 
 def _claim_b(costs, weights):
-    _, forward = _true_and_forward(costs)
+    _, forward = _true_and_forward(costs.columns)
     r = profiles.performance_ratios(costs)
     at_one = profiles.at_most(r[forward].to_numpy(), 1.0)
     everywhere = np.ones(len(r), bool)
@@ -249,7 +356,7 @@ def _claim_b(costs, weights):
 
 
 def _claim_c(costs, weights):
-    true, _ = _true_and_forward(costs)
+    true, _ = _true_and_forward(costs.columns)
     if BEST_TRUE not in true:
         raise ValueError(f"claim (c) needs the solver {BEST_TRUE!r}")
     t = costs[true].to_numpy(dtype=float)
@@ -304,13 +411,9 @@ def claims(table, *, cost="art", at_target="solved", n_boot=0, rng=None, level=0
 def _claims(table, cost, at_target, n_boot, rng, level, high, low):
     costs = problem_costs(table, cost=cost, at_target=at_target, dims=[high])
     weights = _cluster_weights(costs.index.get_level_values("function"), n_boot, rng)
-    alpha = (1 - level) / 2
 
     def interval(values):
-        boot = values[1:][np.isfinite(values[1:])]
-        if not boot.size:
-            return math.nan, math.nan
-        return float(np.quantile(boot, alpha)), float(np.quantile(boot, 1 - alpha))
+        return _bounds(values[1:], level)
 
     rows = {}
     a, slowest = _claim_a(costs, weights)
