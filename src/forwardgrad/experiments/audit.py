@@ -212,10 +212,12 @@ GOOD_WITHIN = 2.0
 """'Good performance' for the claim on true Adam: within this factor of the best solver."""
 
 
-def _weighted_rho(costs, tau, weights):
-    r"""$\rho_s(\tau)$ per weight row (see :func:`_cluster_weights`) and solver: ``(B + 1, S)``."""
-    within = profiles.at_most(profiles.performance_ratios(costs).to_numpy(float), tau).astype(float)
-    return (weights @ within) / weights.sum(axis=1, keepdims=True)
+def _weighted_rho(costs, taus, weights):
+    r"""$\rho_s(\tau)$ for each of ``taus``, per weight row (see :func:`_cluster_weights`) and
+    solver: one array ``(B + 1, S)`` per ratio, from one computation of the ratios."""
+    ratios = profiles.performance_ratios(costs).to_numpy(float)
+    total = weights.sum(axis=1, keepdims=True)
+    return [(weights @ profiles.at_most(ratios, tau).astype(float)) / total for tau in taus]
 
 
 def _bounds(draws, level):
@@ -239,7 +241,8 @@ def profile_slopes(table, *, h=SLOPE_STEP, cost="art", at_target="solved", n_boo
     for d, part in table.groupby("dim"):
         costs = problem_costs(part, cost=cost, at_target=at_target)
         weights = _cluster_weights(costs.index.get_level_values("function"), n_boot, rng)
-        slopes[int(d)] = (_weighted_rho(costs, 1 + h, weights) - _weighted_rho(costs, 1.0, weights)) / h
+        at_one, at_step = _weighted_rho(costs, (1.0, 1 + h), weights)
+        slopes[int(d)] = (at_step - at_one) / h
         solvers = list(costs.columns) if solvers is None else solvers
         if list(costs.columns) != solvers:
             raise ValueError("every dimension must have the same solvers")
@@ -295,9 +298,10 @@ def adam_claim(table, solver="adam (true)", *, dim=100, good=GOOD_WITHIN, cost="
     weights = _cluster_weights(costs.index.get_level_values("function"), n_boot, rng)
     i = list(costs.columns).index(solver)
     rows = {}
-    for part, tau in (("optimal: rho(1)", 1.0), (f"good: rho({good:g})", good)):
-        rho = _weighted_rho(costs, tau, weights)[:, i]
-        rows[part] = dict(value=float(rho[0]), lower=_bounds(rho[1:], level)[0], upper=_bounds(rho[1:], level)[1])
+    parts = ("optimal: rho(1)", f"good: rho({good:g})")
+    for part, rho in zip(parts, _weighted_rho(costs, (1.0, good), weights)):
+        lower, upper = _bounds(rho[1:, i], level)
+        rows[part] = dict(value=float(rho[0, i]), lower=lower, upper=upper)
     never, often = rows.values()
     never["verdict"] = verdicts.at_most(never["value"], never["lower"], never["upper"], 0.0,
                                         1 - verdicts.ALMOST_ALWAYS)

@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - optional
         return contextlib.nullcontext()
 
 GTOL = 1e-8  # converged: projected gradient (box scaled to the unit cube) below GTOL (1 + |f|)
+SAME_POINT = 1e-3  # two points are one minimum within this max-norm distance on the unit cube
 
 
 def _unit_box(obj, d):
@@ -156,7 +157,7 @@ def _same_basin(F, u, fu, reps, f_reps, checks=25):
     return np.all(values <= ceiling + 1e-10 * (1.0 + np.abs(ceiling)), axis=0)
 
 
-def distinct_minima(obj, d, x, f, converged=None, tol=1e-3, radius=0.05):
+def distinct_minima(obj, d, x, f, converged=None, tol=SAME_POINT, radius=0.05):
     """Cluster end points of local searches into distinct minima, lowest first.
 
     Two end points are the same minimum when they are within ``tol`` in max-norm (box scaled to
@@ -189,14 +190,14 @@ def distinct_minima(obj, d, x, f, converged=None, tol=1e-3, radius=0.05):
     return lower + width * u[kept], f[kept]
 
 
-def find_local_minima(name_or_obj, d, starts=50, rng=None, tol=1e-3):
+def find_local_minima(name_or_obj, d, starts=50, rng=None, tol=SAME_POINT):
     """The distinct local minima reached from ``starts`` uniform starts: ``(x (k, d), f (k,))``."""
     obj = lookup(name_or_obj, REGISTRY)
     x, f, converged = newton_search(obj, d, starts=starts, rng=rng)
     return distinct_minima(obj, d, x, f, converged, tol)
 
 
-def local_minima(name_or_obj, d, starts=50, rng=None, tol=1e-3):
+def local_minima(name_or_obj, d, starts=50, rng=None, tol=SAME_POINT):
     """Measured modality: the number of distinct local minima reached from ``starts`` starts.
 
     Multi-start L-BFGS-B inside the box (gradients from autograd) from uniform random starts
@@ -215,7 +216,7 @@ def modality_rng(name, d, seed=0):
     return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(str(name).encode()), int(d)]))
 
 
-def _reaches(obj, d, x, x_star, tol=1e-3):
+def _reaches(obj, d, x, x_star, tol=SAME_POINT):
     """Whether a point of ``x`` lies within ``tol`` of ``x_star`` in max-norm on the unit cube (the
     distance under which :func:`distinct_minima` takes two end points for one minimum)."""
     if x_star is None or not len(x):
