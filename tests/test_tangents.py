@@ -156,3 +156,43 @@ def test_counter_stream_moments():
     assert abs(z.mean()) < 5 / np.sqrt(n) and abs(z.var() - 1) < 5 * np.sqrt(2 / n)
     assert abs(np.mean(z**4) - 3) < 5 * np.sqrt(96 / n)
     assert abs(u.mean() - 0.5) < 5 / np.sqrt(12 * n) and u.min() >= 0 and u.max() < 1
+
+
+def test_scaled_to_norm_gives_the_radius_and_the_direction():
+    x = np.random.default_rng(2).standard_normal((50, 7))
+    y = fg.engines.scaled_to_norm(x, 7.0)
+    np.testing.assert_allclose(np.linalg.norm(y, axis=-1), np.sqrt(7.0), rtol=1e-15)
+    np.testing.assert_allclose(y, x * np.sqrt(7.0) / np.linalg.norm(x, axis=-1, keepdims=True), rtol=1e-15)
+
+
+# Draws on JAX under XLA's default code generation and capped at AVX2. On a CPU with AVX-512, a
+# division by a square root (the old form of the sphere law) differs between the two in its last
+# bits, because XLA's AVX-512 reciprocal root is approximate; on a CPU without it both are AVX2.
+_DRAWS = """
+import sys, numpy as np, forwardgrad as fg
+from forwardgrad import oracles, tangents
+jnp = fg.engines.load_jax().numpy
+keys = jnp.asarray(np.arange(1, 401, dtype=np.uint64) * np.uint64(7919))
+jax = sys.modules["jax"]
+out = {}
+for d in (2, 100):
+    out[f"sphere{d}"] = jax.jit(lambda k: tangents.sphere(tangents.CounterStream(k, 3, jnp), (400, d)))(keys)
+    out[f"unit{d}"] = jax.jit(lambda k: oracles._unit(tangents.gaussian(tangents.CounterStream(k, 4, jnp), (400, d))))(keys)
+np.savez(sys.argv[1], **{k: np.asarray(v) for k, v in out.items()})
+"""
+
+
+def test_sphere_draws_do_not_depend_on_the_isa_xla_targets(tmp_path):
+    pytest.importorskip("jax")
+    import os
+    import subprocess
+    import sys
+
+    files = {}
+    for name, flags in (("default", ""), ("avx2", "--xla_cpu_max_isa=AVX2")):
+        env = {**os.environ, "XLA_FLAGS": flags}
+        files[name] = tmp_path / f"{name}.npz"
+        subprocess.run([sys.executable, "-c", _DRAWS, str(files[name])], env=env, check=True, timeout=300)
+    default, avx2 = np.load(files["default"]), np.load(files["avx2"])
+    for key in default:
+        np.testing.assert_array_equal(default[key], avx2[key], err_msg=key)

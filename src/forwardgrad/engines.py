@@ -38,6 +38,19 @@ def namespace(x):
     return anp
 
 
+def scaled_to_norm(x, radius2):
+    r"""$x\,\sqrt{r^2/\lVert x\rVert^2}$ along the last axis: ``x`` rescaled to the norm $r$ (``radius2`` is $r^2$).
+
+    Written as the root of a quotient, not as ``x / norm(x)``: XLA rewrites a division by a
+    square root into a product with its reciprocal root, whose AVX-512 code is approximate (not
+    correctly rounded) while its AVX2 code is not, so the quotient form would give other bits on
+    another CPU. A division and a root are each correctly rounded on every CPU. ``x`` must have a
+    nonzero norm.
+    """
+    xp = namespace(x)
+    return x * xp.sqrt(radius2 / xp.sum(x * x, axis=-1, keepdims=True))
+
+
 def check_engine(engine):
     """Raise ``ValueError`` for an unknown engine name; return the name."""
     if engine not in ENGINES:

@@ -19,7 +19,7 @@ import numpy as np
 from autograd.core import make_jvp as _autograd_jvp
 from autograd.core import make_vjp as _autograd_vjp
 
-from forwardgrad.engines import check_engine, load_jax, namespace
+from forwardgrad.engines import check_engine, load_jax, namespace, scaled_to_norm
 
 
 def value_and_grad(f, x, engine="autograd"):
@@ -137,8 +137,8 @@ def finite_difference_estimate(f, x, v, eps):
 
 def _unit(u):
     xp = namespace(u)
-    norm = xp.sqrt(xp.sum(u**2, axis=-1, keepdims=True))
-    return xp.where(norm > 0, u / xp.where(norm > 0, norm, 1.0), 0.0)
+    nonzero = xp.sum(u * u, axis=-1, keepdims=True) > 0  # a norm that underflows counts as zero
+    return xp.where(nonzero, scaled_to_norm(xp.where(nonzero, u, 1.0), 1.0), 0.0)
 
 
 def guided_tangent(rng, u, alpha, shape):

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from forwardgrad.engines import load_jax, namespace
+from forwardgrad.engines import load_jax, namespace, scaled_to_norm
 
 
 class JaxStream:
@@ -196,9 +196,7 @@ def laplace(rng, shape):
 def sphere(rng, shape):
     r"""Uniform on the sphere of radius $\sqrt d$: the isotropic extended minimal law (Definition 8)."""
     shape = _check_shape(shape)
-    z = _check_rng(rng).standard_normal(shape)
-    xp = namespace(z)
-    return z * (math.sqrt(shape[-1]) / xp.linalg.norm(z, axis=-1, keepdims=True))
+    return scaled_to_norm(_check_rng(rng).standard_normal(shape), float(shape[-1]))
 
 
 def rotated(law, q):
