@@ -28,6 +28,11 @@ every claim that uses the words."""
 MAJORITY = 0.5
 """The edge of "more often than not": below it the claim's direction fails, so a claim worded
 "almost always" is refined (not contradicted) only while it still holds on a majority."""
+MARGIN = 0.1
+"""The reading of "equally well" (and of "marginally") for a cost such as steps to a target: a
+ratio of two costs within a tenth of 1. The paper gives no number; a tenth is finer than any
+difference its benchmark reports between forward and true gradients (factors of several), and
+coarse enough for the sampling error of a few hundred seeded runs."""
 
 
 def z_bound(tests, alpha=ALPHA, sides=2):
