@@ -203,3 +203,14 @@ def test_weakest():
     assert verdicts.weakest("refined", "contradicted", "confirmed") == "contradicted"
     with pytest.raises(ValueError):
         verdicts.weakest("confirmed", "maybe")
+
+
+def test_unchanged():
+    assert verdicts.unchanged(["confirmed", "refined"], ["confirmed", "refined"]) == "confirmed"
+    assert verdicts.unchanged(["confirmed", "refined"], ["refined", "refined"]) == "refined"
+    assert verdicts.unchanged(["confirmed", "refined"], ["contradicted", "refined"]) == "contradicted"
+    assert verdicts.unchanged(["contradicted"], ["confirmed"]) == "contradicted"
+    with pytest.raises(ValueError, match="same claims"):
+        verdicts.unchanged(["confirmed"], ["confirmed", "refined"])
+    with pytest.raises(ValueError):
+        verdicts.unchanged(["confirmed"], ["maybe"])

@@ -113,12 +113,12 @@ def adam(lr, b1=0.9, b2=0.999, eps=1e-8, eps_form="outside"):
         nu = b2 * state.nu + (1 - b2) * g**2
         mu_hat = mu / (1 - b1**count)
         if eps_form == "outside":
-            scale = xp.sqrt(nu / (1 - b2**count)) + eps
-        elif eps_form == "inside":
-            scale = xp.sqrt(nu / (1 - b2**count) + eps)
-        else:
-            scale = xp.sqrt((nu + eps) / (1 - b2**count))
-        return -lr * mu_hat / scale, MomentState(count, mu, nu)
+            return -lr * mu_hat / (xp.sqrt(nu / (1 - b2**count)) + eps), MomentState(count, mu, nu)
+        # the inside forms multiply by the root of a reciprocal instead of dividing by a root,
+        # which XLA would compute with a reciprocal root whose rounding depends on the CPU
+        # (see forwardgrad.engines.scaled_to_norm)
+        inside = nu / (1 - b2**count) + eps if eps_form == "inside" else (nu + eps) / (1 - b2**count)
+        return -lr * mu_hat * xp.sqrt(1.0 / inside), MomentState(count, mu, nu)
 
     name = "adam" if eps_form == "outside" else f"adam_eps_{eps_form}"
     return Optimizer(_moment_init, update, name)

@@ -387,3 +387,21 @@ def weakest(*verdicts):
     for v in verdicts:
         check(v)
     return max(verdicts, key=LEVELS.index)
+
+
+def unchanged(reference, variant):
+    """"A change leaves these conclusions as they are": ``reference`` and ``variant`` are the
+    verdicts of the same claims (in the same order) without and with the change.
+
+    ``"confirmed"`` when every verdict is the same; ``"contradicted"`` when some claim goes from
+    confirmed to contradicted or back (the change reverses a conclusion); ``"refined"`` when
+    verdicts move by one level only."""
+    reference, variant = list(reference), list(variant)
+    if len(reference) != len(variant) or not reference:
+        raise ValueError(f"need the same claims on both sides, got {len(reference)} and {len(variant)} verdicts")
+    for v in reference + variant:
+        check(v)
+    if reference == variant:
+        return "confirmed"
+    reversed_ = any({a, b} == {"confirmed", "contradicted"} for a, b in zip(reference, variant))
+    return "contradicted" if reversed_ else "refined"
