@@ -364,3 +364,54 @@ def test_noisy_oracle_is_the_gradient_plus_gaussian_noise():
     assert np.all(np.abs(zscore(g, h * x[0])) < Z)
     np.testing.assert_allclose(g.std(axis=0), 3.0, rtol=0.01)
     np.testing.assert_allclose(step, -g)
+
+
+# --- SGD with a decreasing step on a quadratic with noisy samples ----------------------------
+
+
+@pytest.mark.parametrize("x0", [1.0, np.array([0.5, -1.0, 2.0])])
+def test_sgd_mean_loss_without_noise_is_gradient_descent(x0):
+    # sigma = 0 and true gradients: x_t = prod_s (1 - eta_s h) x_0 exactly
+    h, c, t0, steps = np.array([1.0, 2.0, 3.0]), 0.5, 4, 30
+    factors = np.cumprod(1.0 - c / (np.arange(steps) + t0)[:, None] * h, axis=0)
+    x = np.vstack([np.ones(3), factors]) * x0
+    np.testing.assert_allclose(theory.sgd_mean_loss(h, 0.0, c, t0, steps, "true", x0), 0.5 * np.sum(h * x**2, axis=-1),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("gradient", ["true", "forward"])
+def test_sgd_mean_loss_first_step_by_enumeration(gradient):
+    # E f(x_1) over all 2^n Rademacher tangents, and over xi ~ N(0, sigma^2 I) in closed form:
+    # x_1 = y + eta (xi . v) v (forward) or y + eta xi (true), with y the noise-free step, so
+    # E f(x_1) = f(y) + eta^2 sigma^2 / 2 * sum_i h_i E[(xi . v)^2 v_i^2 / sigma^2] = ... n sum h (forward), sum h (true)
+    h, x0, sigma, c, t0 = np.array([1.0, 1.5, 2.5, 4.0]), np.array([1.0, -2.0, 0.5, 3.0]), 0.7, 1.0, 9
+    eta, n = c / t0, h.size
+    f = theory.quadratic(h)
+    if gradient == "forward":
+        v = all_signs(n).astype(float)
+        expected = np.mean(f(x0 - eta * (v @ (h * x0))[:, None] * v)) + 0.5 * eta**2 * sigma**2 * n * h.sum()
+    else:
+        expected = f((1 - eta * h) * x0) + 0.5 * eta**2 * sigma**2 * h.sum()
+    assert theory.sgd_mean_loss(h, sigma, c, t0, 1, gradient, x0)[1] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("gradient", ["true", "forward"])
+def test_sgd_rate_constant_is_the_limit_of_t_times_the_loss(gradient):
+    h, sigma, c = np.array([1.0, 1.2, 1.5]), 0.8, 2.0
+    t0, steps = 40, 200_000
+    loss = theory.sgd_mean_loss(h, sigma, c, t0, steps, gradient)
+    # the next term of the expansion is O(1/t): relative 1e-3 at t = 2e5 is ample
+    assert (steps + t0) * loss[-1] == pytest.approx(theory.sgd_rate_constant(h, sigma, c, gradient), rel=1e-3)
+
+
+def test_sgd_rate_constant_ratio_is_n():
+    h = np.linspace(1.0, 3.0, 7)
+    ratio = theory.sgd_rate_constant(h, 1.3, 0.9, "forward") / theory.sgd_rate_constant(h, 1.3, 0.9, "true")
+    assert ratio == pytest.approx(7.0, rel=1e-12)
+
+
+def test_sgd_rate_constant_needs_a_large_enough_step():
+    with pytest.raises(ValueError, match="2 c mu"):
+        theory.sgd_rate_constant([0.5, 1.0], 1.0, 1.0)
+    with pytest.raises(ValueError, match="gradient"):
+        theory.sgd_mean_loss([1.0], 1.0, 1.0, 1, 3, "sphere")

@@ -1,12 +1,14 @@
 r"""Closed forms used by the theory chapters (Belouze 2022, sections 2-4 and Appendix A).
 
-Four groups:
+Five groups:
 
 - random walks and sign agreement (Lemma 10, Theorem 9), exact in rational arithmetic;
 - second moments of forward gradients per tangent law (Lemma 4, Property 5, Definitions 6-8);
 - a Wengert list with hand-written forward and reverse sweeps (Figure 1);
 - linear objectives (section 4.2.2), tangent laws that break the tangent-law properties, and a
-  noisy gradient oracle for the optimizers of section 3.
+  noisy gradient oracle for the optimizers of section 3;
+- the exact expected loss of true and forward SGD with a decreasing step on a quadratic with
+  noisy samples, and the constant of its $O(1/t)$ rate (section 3).
 
 Exact quantities are returned as :class:`fractions.Fraction`; convert with ``float`` to plot.
 """
@@ -471,3 +473,68 @@ def weighted_sign(m_hat, nu_hat):
     """
     eta2 = (nu_hat - m_hat**2) / m_hat**2
     return np.sign(m_hat) * np.sqrt(1.0 / (1.0 + eta2)), eta2
+
+
+# ---------------------------------------------------------------------------------------------
+# SGD with a decreasing step on a quadratic with noisy samples (section 3)
+# ---------------------------------------------------------------------------------------------
+
+SGD_GRADIENTS = ("true", "forward")
+
+
+def _check_gradient(gradient):
+    if gradient not in SGD_GRADIENTS:
+        raise ValueError(f"gradient must be one of {', '.join(SGD_GRADIENTS)}, got {gradient!r}")
+    return gradient
+
+
+def sgd_mean_loss(h, sigma, c, t0, steps, gradient="true", x0=1.0):
+    r"""$\mathbb{E} f(x_t) - f^\star$ exactly, for $t = 0, \dots,$ ``steps``, of SGD with step $\eta_t = c/(t + t_0)$.
+
+    The objective is $f(x) = \frac12\sum_i h_i x_i^2$ ($f^\star = 0$), seen through samples
+    $\ell(x; \xi) = f(x) - \xi^\top x$ with a fresh $\xi \sim \mathcal N(0, \sigma^2 I)$ at every
+    step, so that $\nabla\ell = \nabla f - \xi$ is unbiased with additive noise. True SGD steps
+    along $b = \nabla\ell(x_t)$, forward SGD along the forward gradient $(b^\top v)v$ of the
+    sample's loss, $v$ Rademacher. The second moments $s_i = \mathbb{E}x_i^2$ then follow a closed
+    linear recursion (the cross moments never enter):
+
+    - true: $s_i' = (1 - \eta h_i)^2 s_i + \eta^2\sigma^2$;
+    - forward: $s_i' = (1 - 2\eta h_i)s_i + \eta^2\bigl(\sum_j h_j^2 s_j + n\sigma^2\bigr)$,
+
+    because $\mathbb{E}[(b^\top v)v_i \mid b] = b_i$ and $(b^\top v)^2v_i^2 = (b^\top v)^2$ has mean
+    $\lVert b\rVert^2$ (Property 5: $n\lVert b\rVert^2$ in all, $n - 1$ of it noise). Returns
+    $\frac12\sum_i h_i s_i(t)$, shape ``(steps + 1,)``, from $x_0$ = ``x0`` (a scalar or ``(n,)``).
+    """
+    _check_gradient(gradient)
+    h = np.asarray(h, dtype=float)
+    s = np.broadcast_to(np.asarray(x0, dtype=float) ** 2, h.shape).copy()
+    noise = sigma**2 * (h.size if gradient == "forward" else 1.0)
+    loss = np.empty(int(steps) + 1)
+    loss[0] = 0.5 * np.sum(h * s)
+    for t in range(int(steps)):
+        eta = c / (t + t0)
+        if gradient == "forward":
+            s = (1.0 - 2.0 * eta * h) * s + eta**2 * (np.sum(h**2 * s) + noise)
+        else:
+            s = (1.0 - eta * h) ** 2 * s + eta**2 * noise
+        loss[t + 1] = 0.5 * np.sum(h * s)
+    return loss
+
+
+def sgd_rate_constant(h, sigma, c, gradient="true"):
+    r"""$\lim_{t\to\infty} t\,(\mathbb{E} f(x_t) - f^\star)$ for the SGD of :func:`sgd_mean_loss`.
+
+    With $\eta_t = c/(t + t_0)$ and $2c\mu > 1$ ($\mu = \min_i h_i$), $s_i \sim a_i/t$ with
+    $a_i = c^2 m\sigma^2/(2ch_i - 1)$, where $m\sigma^2$ is the gradient noise per coordinate at
+    the minimum: $m = 1$ for true SGD and $m = n$ for forward SGD (there $\nabla f = 0$ and
+    $\mathbb{E}(\xi^\top v)^2v_i^2 = n\sigma^2$). The constant is $\frac12\sum_i h_ia_i$, so the
+    forward / true ratio is $n$ exactly: the $(n-1)\lVert\nabla\ell\rVert^2$ of Property 5 makes the
+    noise, hence the constant, $n$ times larger. Under $c\mu > 1$ this is the regime of the
+    $O(1/t)$ bound of Bottou, Curtis & Nocedal (2018), Theorem 4.7, after Robbins & Monro (1951).
+    """
+    _check_gradient(gradient)
+    h = np.asarray(h, dtype=float)
+    if not 2.0 * c * h.min() > 1.0:
+        raise ValueError(f"the O(1/t) constant needs 2 c mu > 1, got c = {c}, mu = {h.min()}")
+    m = h.size if gradient == "forward" else 1.0
+    return float(0.5 * np.sum(h * c**2 * m * sigma**2 / (2.0 * c * h - 1.0)))

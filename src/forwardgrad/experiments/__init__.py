@@ -6,6 +6,7 @@ equal_cost; plotting); nothing below imports from here.
 
 - :mod:`~forwardgrad.experiments.functions`: pictures of the test-function collection;
 - :mod:`~forwardgrad.experiments.linear`: forward against true SGD where the isopleths are plane;
+- :mod:`~forwardgrad.experiments.rate`: the O(1/t) rate of true and forward SGD and its constant;
 - :mod:`~forwardgrad.experiments.trajectories`: Figures 4 and 5, learning-rate sweeps;
 - :mod:`~forwardgrad.experiments.audit`: the paper's four conclusions and the protocol audit;
 - :mod:`~forwardgrad.experiments.multi_tangent`: closed forms for several tangents per step;
