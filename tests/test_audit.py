@@ -321,3 +321,49 @@ def test_adam_claim(best, good, verdict):
 def test_adam_claim_needs_the_solver():
     with pytest.raises(ValueError, match="no solver"):
         audit.adam_claim(_adam_table(0, 4), solver="nadam (true)")
+
+
+def _law_table(ratio, dims=(2, 10), functions=("f", "g", "h"), unsolved=()):
+    """Forward runs of two laws: the Gaussian one takes ``ratio`` times the Rademacher steps
+    (``unsolved``: problems the Gaussian law never solves)."""
+    hits = {(fn, d, s): {(opt, "forward"): 100.0 * (1 + s) for opt in ("sgd", "adam")}
+            for fn in functions for d in dims for s in range(2)}
+    base = make_table(hits)
+    gauss = base.copy()
+    gauss["tangent"] = "gaussian"
+    gauss["hit"] = gauss["hit"] * ratio
+    gauss["steps"] = gauss["hit"]
+    lost = gauss["function"].isin(unsolved)
+    gauss.loc[lost, ["hit"]] = np.nan
+    gauss.loc[lost, "steps"] = 1000.0
+    gauss.loc[lost, "success"] = False
+    for k in protocols.LADDER_EXPONENTS:
+        gauss[protocols.rung_column(k)] = gauss["hit"] if k >= -1 else np.nan
+    return pd.concat([base, gauss], ignore_index=True)
+
+
+def test_tangent_law_ratios_by_hand():
+    table = _law_table(1.5, unsolved=("h",))
+    out = audit.tangent_law_ratios(table, "gaussian", "rademacher", n_boot=200, rng=np.random.default_rng(0))
+    assert sorted(zip(out["optimizer"], out["dim"])) == [("adam", 2), ("adam", 10), ("sgd", 2), ("sgd", 10)]
+    # a run that hits at step t used t + 1 evaluations; the two starts take 100 and 200 steps
+    np.testing.assert_allclose(out["ratio"], np.sqrt(151 / 101 * 301 / 201), rtol=1e-12)
+    for end in ("lower", "upper"):  # every function has the same ratios: any resample gives them
+        np.testing.assert_allclose(out[end], out["ratio"], rtol=1e-12)
+    assert (out["problems"] == 4).all() and (out["reference_only"] == 2).all() and (out["law_only"] == 0).all()
+    assert {audit.law_verdict(r) for _, r in out.iterrows()} == {"confirmed"}
+    faster = audit.tangent_law_ratios(_law_table(0.8), "gaussian", "rademacher")
+    assert {audit.law_verdict(r) for _, r in faster.iterrows()} == {"contradicted"}
+
+
+def test_tangent_law_ratio_interval_straddling_one_is_refined():
+    table = _law_table(1.0)
+    gauss = table["tangent"] == "gaussian"
+    slower = gauss & (table["function"] == "f")
+    faster = gauss & (table["function"] == "g")
+    for rows, factor in ((slower, 2.0), (faster, 0.6)):
+        for column in ["hit", "steps"] + [protocols.rung_column(k) for k in protocols.LADDER_EXPONENTS if k >= -1]:
+            table.loc[rows, column] *= factor
+    out = audit.tangent_law_ratios(table, "gaussian", "rademacher", n_boot=500, rng=np.random.default_rng(1))
+    assert (out["lower"] < 1).all() and (out["upper"] > 1).all() and (out["ratio"] > 1).all()
+    assert {audit.law_verdict(r) for _, r in out.iterrows()} == {"refined"}

@@ -474,6 +474,48 @@ def profile_gap(a, b):
     return pd.Series(gaps, name="gap")
 
 
+LAW_REFERENCES = ("rademacher", "sphere")
+"""The minimal laws of the tangent-law comparison: Rademacher (Lemma 4) and the uniform sphere,
+an extended minimal law (Definition 8)."""
+
+
+def tangent_law_ratios(table, law, reference, *, cost="art", at_target="solved", n_boot=0, rng=None, level=0.95):
+    r"""How much a tangent law slows the forward optimizers against a reference law, per optimizer
+    and dimension: the geometric mean over problems of $t_{p,\mathrm{law}}/t_{p,\mathrm{ref}}$.
+
+    ``table`` holds the forward runs of both laws on the same problems (the tangent column tells
+    them apart). The mean is over the problems both laws solve, weighted by function; ``lower`` and
+    ``upper`` come from a cluster bootstrap of the functions. Above 1: ``law`` is slower.
+    ``law_only`` and ``reference_only`` count the problems that only one of the two solves.
+    Section 4.2 of Belouze (2022): "minimal laws yield better optimizations than any other
+    tangent law".
+    """
+    forward = table[(table["gradient"] == "forward") & table["tangent"].isin([law, reference])]
+    costs = problem_costs(forward, cost=cost, at_target=at_target)
+    rows = []
+    for dim in sorted(costs.index.get_level_values("dim").unique()):
+        part = costs.xs(dim, level="dim", drop_level=False)
+        weights = _cluster_weights(part.index.get_level_values("function"), n_boot, rng)
+        for optimizer in forward["optimizer"].unique():
+            a = part[f"{optimizer} (forward, {law})"].to_numpy(float)
+            r = part[f"{optimizer} (forward, {reference})"].to_numpy(float)
+            both = np.isfinite(a) & np.isfinite(r)
+            logs = np.where(both, np.log(np.where(both, a / r, 1.0)), 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                means = np.exp((weights @ logs) / (weights @ both.astype(float)))
+            lower, upper = _bounds(means[1:], level)
+            rows.append(dict(optimizer=optimizer, dim=int(dim), ratio=float(means[0]), lower=lower, upper=upper,
+                             problems=int(both.sum()), law_only=int((np.isfinite(a) & ~np.isfinite(r)).sum()),
+                             reference_only=int((~np.isfinite(a) & np.isfinite(r)).sum())))
+    return pd.DataFrame(rows)
+
+
+def law_verdict(row):
+    """Whether ``row`` of :func:`tangent_law_ratios` bears out "the reference (minimal) law does
+    better": the log of the ratio above 0 (:func:`forwardgrad.verdicts.positive`)."""
+    return verdicts.positive(*np.log([row["ratio"], row["lower"], row["upper"]]))
+
+
 def substitute(base, variant, *, rename=None):
     """``base`` with the rows of ``variant`` in place of the base rows with the same keys.
 
