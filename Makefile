@@ -12,7 +12,7 @@ CHROMIUM := /usr/bin/chromium
 # MathJax 3 for offline typesetting (book/_config.yml loads it as a Sphinx extension).
 BOOK_EXTRAS := sphinx-mathjax-offline==0.0.2
 
-.PHONY: setup test unit nbval browser book reference portability clean
+.PHONY: setup test unit nbval browser book reference portability data clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,16 @@ book: $(STAMP)
 # every chapter, or only some with `make reference CHAPTERS="functions linear"`.
 reference: $(STAMP)
 	$(BIN)/python tools/reference_notebooks.py --jobs 2 $(CHAPTERS)
+
+# The audit chapter's sweeps too long for a build (book/data/, read back and spot-checked by the
+# chapter): the text's selection of 78 functions and two tangent laws, with the paper protocol.
+# About half an hour on two cores; rerun it after a change that moves any run.
+DATA := book/data
+data: $(STAMP)
+	rm -rf $(DATA)/audit-*.csv $(DATA)/audit-*.json $(DATA)/audit-*.csv.parts
+	$(BIN)/forwardgrad bench --protocol paper --functions text --jobs 2 --out $(DATA)/audit-text.csv
+	$(BIN)/forwardgrad bench --protocol paper --tangent sphere --gradients forward --jobs 2 --out $(DATA)/audit-tangent-sphere.csv
+	$(BIN)/forwardgrad bench --protocol paper --tangent gaussian --gradients forward --jobs 2 --out $(DATA)/audit-tangent-gaussian.csv
 
 # Not part of `make test`: the nbval pass of every chapter under each setting that changes
 # floating-point paths (OpenBLAS kernel and threads, NumPy's AVX-512 paths, one sweep job, XLA's

@@ -367,3 +367,43 @@ def test_tangent_law_ratio_interval_straddling_one_is_refined():
     out = audit.tangent_law_ratios(table, "gaussian", "rademacher", n_boot=500, rng=np.random.default_rng(1))
     assert (out["lower"] < 1).all() and (out["upper"] > 1).all() and (out["ratio"] > 1).all()
     assert {audit.law_verdict(r) for _, r in out.iterrows()} == {"refined"}
+
+
+def _tiny(tmp_path, **fields):
+    p = protocols.protocol("paper", functions=("sphere", "rosenbrock"), dims=(2,), starts=2, repeats=2,
+                           max_steps=60, **fields)
+    out = tmp_path / "stored.csv"
+    benchmark.sweep(p, seed=3, engine="autograd", out=out)
+    return p, out
+
+
+def test_a_stored_sweep_is_read_back_and_checked(tmp_path):
+    p, out = _tiny(tmp_path)
+    fields = dict(functions=p.functions, dims=p.dims, starts=p.starts, repeats=p.repeats, max_steps=p.max_steps)
+    table, checked = audit.stored_sweep(out, "paper", seed=3, engine="autograd", checks=2, **fields)
+    assert sorted(checked) == [("rosenbrock", 2), ("sphere", 2)] and len(table) == 2 * 2 * 4 * (1 + 2)
+    with pytest.raises(protocols.BenchmarkError, match="does not hold this sweep"):
+        audit.stored_sweep(out, "paper", seed=4, engine="autograd", **fields)  # another seed
+    # an edited value that keeps the sidecar's digest cannot happen; a table from other code can:
+    from forwardgrad import results
+
+    rows = results.read_csv(out)
+    rows.loc[rows["function"] == "sphere", "f_final"] *= 1 + 1e-6
+    results.write_csv(out, rows)
+    side = results.read_json(results.sidecar_path(out))
+    results.write_json(results.sidecar_path(out), side | {"sha256": results.file_digest(out)})
+    assert len(results.load(out)) == len(rows)  # a consistent file: only a rerun can tell
+    with pytest.raises(protocols.BenchmarkError, match="sphere in d = 2 differ"):
+        audit.stored_sweep(out, "paper", seed=3, engine="autograd", checks=2, **fields)
+
+
+def test_same_runs_tolerates_rounding_only():
+    a = pd.DataFrame({"function": ["f", "f"], "dim": [2, 2], "optimizer": ["sgd"] * 2, "gradient": ["true"] * 2,
+                      "start": [0, 1], "repeat": [0, 0], "f_final": [1.0, np.nan], "status": ["solved", "budget"]})
+    b = a.iloc[::-1].copy()
+    b["f_final"] = [np.nan, 1.0 + 1e-12]
+    assert audit.same_runs(a, b)
+    b["f_final"] = [np.nan, 1.0 + 1e-7]
+    assert not audit.same_runs(a, b)
+    c = a.assign(status=["solved", "diverged"])
+    assert not audit.same_runs(a, c) and not audit.same_runs(a, a.iloc[:1])

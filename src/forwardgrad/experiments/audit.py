@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from forwardgrad import benchmark, objectives, profiles, protocols, statistics, verdicts
+from forwardgrad import benchmark, objectives, profiles, protocols, results, statistics, verdicts
 
 CLAIMS = {
     "a": "in d = 100 every forward optimizer is at least 10x slower than the best true-gradient one",
@@ -500,7 +500,7 @@ def tangent_law_ratios(table, law, reference, *, cost="art", at_target="solved",
             a = part[f"{optimizer} (forward, {law})"].to_numpy(float)
             r = part[f"{optimizer} (forward, {reference})"].to_numpy(float)
             both = np.isfinite(a) & np.isfinite(r)
-            logs = np.where(both, np.log(np.where(both, a / r, 1.0)), 0.0)
+            logs = np.log(np.where(both, a, 1.0) / np.where(both, r, 1.0))  # 0 where not both
             with np.errstate(invalid="ignore", divide="ignore"):
                 means = np.exp((weights @ logs) / (weights @ both.astype(float)))
             lower, upper = _bounds(means[1:], level)
@@ -514,6 +514,59 @@ def law_verdict(row):
     """Whether ``row`` of :func:`tangent_law_ratios` bears out "the reference (minimal) law does
     better": the log of the ratio above 0 (:func:`forwardgrad.verdicts.positive`)."""
     return verdicts.positive(*np.log([row["ratio"], row["lower"], row["upper"]]))
+
+
+STORED_CHECKS = 3
+"""How many chunks of a stored table :func:`stored_sweep` runs again."""
+
+
+def same_runs(stored, rows, rtol=1e-9):
+    """Do two tables of the same runs agree: every column equal, floats to ``rtol`` relative (the
+    rounding a CSV or another BLAS kernel may leave), NaN equal to NaN? Rows are matched by their
+    keys (function, dim, optimizer, gradient, start, repeat)."""
+    keys = ["function", "dim", "optimizer", "gradient", "start", "repeat"]
+    if len(stored) != len(rows):
+        return False
+    a, b = (t.sort_values(keys).reset_index(drop=True) for t in (stored, rows))
+    for column in a.columns.intersection(b.columns):
+        x, y = a[column].to_numpy(), b[column].to_numpy()
+        if np.issubdtype(x.dtype, np.number) and np.issubdtype(y.dtype, np.number):
+            if not np.allclose(x.astype(float), y.astype(float), rtol=rtol, atol=0.0, equal_nan=True):
+                return False
+        elif not (a[column].astype(str) == b[column].astype(str)).all():
+            return False
+    return True
+
+
+def stored_sweep(path, protocol="paper", *, seed=0, engine="jax", checks=STORED_CHECKS, check_seed=0, **overrides):
+    """A sweep read back from the table ``forwardgrad bench`` wrote to ``path``, and checked.
+
+    For sweeps too long for a book build. The table's sidecar must hold the configuration of the
+    sweep of ``protocol`` with ``overrides`` (same fields, chunks, seed and engine), and ``checks``
+    of its chunks, drawn with ``numpy.random.default_rng(check_seed)``, are run again: their rows
+    must equal the stored ones (:func:`same_runs`), which catches a table made by other code.
+    Returns ``(table, checked)``, ``checked`` the (function, dim) of the chunks run again.
+    """
+    p = protocols.protocol(protocol, **overrides)
+    sweep_plan = benchmark.plan(p)
+    config = results.configuration(p, sweep_plan, seed=seed, engine=engine)
+    side = results.read_json(results.sidecar_path(path))
+    if side is None or side.get("fingerprint") != results.fingerprint(config):
+        raise protocols.BenchmarkError(f"{path} does not hold this sweep (another protocol, grid, seed or "
+                                       f"engine, or no sidecar): regenerate it with `make data`")
+    table = results.load(path)
+    rng = np.random.default_rng(check_seed)
+    chosen = sorted(rng.choice(len(sweep_plan.chunks), size=min(checks, len(sweep_plan.chunks)), replace=False))
+    checked = []
+    for i in chosen:
+        chunk = sweep_plan.chunks[i]
+        rows = benchmark.run_chunk(p, chunk, seed=seed, engine=engine)
+        part = table[(table["function"] == chunk.function) & (table["dim"] == chunk.dim)]
+        if not same_runs(part, rows):
+            raise protocols.BenchmarkError(f"{path}: the runs of {chunk.function} in d = {chunk.dim} differ "
+                                           f"from what this code computes; regenerate it with `make data`")
+        checked.append((chunk.function, int(chunk.dim)))
+    return table, checked
 
 
 def substitute(base, variant, *, rename=None):
