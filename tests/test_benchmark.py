@@ -227,6 +227,21 @@ def test_a_runs_row_does_not_depend_on_its_grid():
             np.testing.assert_array_equal(joined[column], joined[f"{column}_more"], err_msg=f"{engine} {column}")
 
 
+@pytest.mark.skipif(not engines.has_jax(), reason="no JAX")
+def test_a_chunk_compiles_two_programs():
+    """A chunk of the paper grid (8 arms, 120 runs) compiles f at the starts and one loop of steps on JAX,
+    nothing else (at this budget no compaction pays; a compaction would compile one more loop)."""
+    def bowl(x):  # a function no other test compiles
+        return 0.5 * namespace(x).sum(x**2, axis=-1)
+
+    p = protocols.protocol("paper", functions=("bowl",), dims=(3,), max_steps=300)
+    engines.load_jax()
+    before = engines.compile_count()
+    table = benchmark.sweep(p, engine="jax", objectives={"bowl": _record("bowl", bowl, -1.0, 1.0)})
+    assert len(table) == benchmark.runs_per_chunk(p) == 120
+    assert 1 <= engines.compile_count() - before <= 2
+
+
 def test_a_failure_to_start_workers_is_one_error_and_leaves_no_parts(tmp_path, monkeypatch):
     """--jobs 1000 under a process limit used to print loky banners and leave `.parts/` behind."""
     import joblib

@@ -332,9 +332,11 @@ def _run_timed(p, chunk, seed, engine, objective, home, reporter):
     if os.getpid() != home:
         _watch_parent(home)
     wall, cpu, compiling = time.perf_counter(), time.process_time(), engines.compile_seconds()
+    compiles = engines.compile_count()
     table = run_chunk(p, chunk, seed=seed, engine=engine, objective=objective, progress=reporter)
     seconds = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
-               "compile": engines.compile_seconds() - compiling, "row_steps": table.attrs.pop("row_steps", 0)}
+               "compile": engines.compile_seconds() - compiling, "compiles": engines.compile_count() - compiles,
+               "row_steps": table.attrs.pop("row_steps", 0)}
     if engine == "jax" and os.getpid() != home:
         # a worker process never meets this function again: drop its compiled loops, which
         # otherwise pile up until loky restarts the worker for a suspected memory leak
@@ -368,8 +370,8 @@ def sweep(p, *, seed=0, engine=None, jobs=1, out=None, parallel="loky", schedule
     finished chunks, and a finished ``out`` of the same configuration is read back
     (``table.attrs["reused"]`` is True). A finished ``out`` of another configuration is an error
     unless ``overwrite``. ``objectives`` maps extra function names to objective records (see
-    :func:`plan`). The wall and CPU seconds of the chunks run by this call are in
-    ``table.attrs["timing"]`` (and in the sidecar).
+    :func:`plan`). The wall and CPU seconds of the chunks run by this call, and XLA's compilations
+    in them (seconds and count), are in ``table.attrs["timing"]`` (and in the sidecar).
     """
     started = time.perf_counter()
     p, engine, jobs, seed = _check_run(p, engine, jobs, parallel, scheduler, seed)

@@ -81,9 +81,7 @@ class _Carry(NamedTuple):
     x: Any
     states: Any
     status: Any
-    hit: Any
-    steps: Any
-    calls: Any
+    stop: Any  # the step at which the run stopped (NaN while it runs): its hit, steps and calls
     f0: Any
     f_last: Any
     f_best: Any
@@ -94,7 +92,7 @@ class _Carry(NamedTuple):
     keys: Any
 
 
-ROW_FIELDS = ("x", "status", "hit", "steps", "calls", "f0", "f_last", "f_best", "ladder_hits", "guide", "keys")
+ROW_FIELDS = ("x", "status", "stop", "f0", "f_last", "f_best", "ladder_hits", "guide", "keys")
 """Fields of the carry with the runs on their first axis (``f_traj`` and ``x_traj`` have them on
 their second)."""
 
@@ -257,14 +255,13 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
     """The lockstep step ``carry -> carry``: :func:`make_step` with the runs' own streams, and the
     bookkeeping."""
     move = make_step(f, arms, sizes, engine)
-    calls_per_step = np.repeat([_oracles.get(arm.gradient).calls(arm.k) for arm in arms], sizes).astype(float)
     guided = any(_oracles.get(arm.gradient).tangents == "guided" for arm in arms)
     beta = np.repeat([arm.beta for arm in arms], sizes)[:, None]
 
     def step(c):
         xp = namespace(c.x)
         rng = _tangents.CounterStream(c.keys, c.t, xp)
-        fx, g, step, states = move(c.x, c.states, rng, c.guide)
+        fx, g, step, states = move(c.x, _shared_count(c.states), rng, c.guide)
         x = c.x + step
         running = c.status == RUNNING
         fx = xp.where(running, fx, c.f_last)
@@ -276,7 +273,6 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
         diverged = running & ~solved & (divergence(c.f0, fx, target, c.t) if divergence else False)
         budget = running & ~solved & ~diverged & (c.t >= max_steps)
         status = xp.where(solved, SOLVED, xp.where(diverged, DIVERGED, xp.where(budget, BUDGET, c.status)))
-        hit = xp.where(solved, c.t, c.hit)
         moving = status == RUNNING
         if bounds is not None:
             x = xp.clip(x, bounds[0], bounds[1])
@@ -291,9 +287,7 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
             x=xp.where(moving[:, None], x, c.x),
             states=states,
             status=status,
-            hit=hit,
-            steps=c.steps + moving,
-            calls=c.calls + xp.where(moving, calls_per_step, 0.0),
+            stop=xp.where(running & ~moving, c.t, c.stop),
             f0=c.f0,
             f_last=fx,
             f_best=xp.minimum(c.f_best, fx),
@@ -305,6 +299,19 @@ def _make_step(f, arms, sizes, engine, *, target, ladder, max_steps, bounds, div
         )
 
     return step
+
+
+def _shared_count(states):
+    """The optimizer states of the blocks with the first block's step count in every state.
+
+    Every block steps at every step of the lockstep batch, so the counts agree; reading one count
+    lets the compiler compute the step's scalars (the count, Adam's bias corrections) once
+    instead of once per block, which on JAX removes one compiled kernel per block and scalar.
+    """
+    counts = [getattr(state, "count", None) for state in states]
+    if len(states) < 2 or any(count is None for count in counts):
+        return states
+    return tuple(state._replace(count=counts[0]) for state in states)
 
 
 def optimizer_blocks(arms, sizes):
@@ -335,9 +342,7 @@ def _initial_carry(arms, x, sizes, f0, keys, n_ladder, n_record, record_x):
         x=x,
         states=tuple(opt.init(x[a:b]) for opt, a, b in optimizer_blocks(arms, sizes)),
         status=xp.zeros((runs,), dtype=int),
-        hit=nan,
-        steps=xp.zeros((runs,)),
-        calls=xp.zeros((runs,)),
+        stop=nan,
         f0=f0,
         f_last=f0,
         f_best=f0,
@@ -418,12 +423,15 @@ def descend_arms(
                     divergence=divergence, record=record)
     engine_run = _JaxRun if engine == "jax" else _AutogradRun
     store = _run(engine_run(f, settings, record_x), arms, sizes, x, keys, settings, progress, compact)
+    # a run makes one update at every step before the one it stops at, each with the same calls
+    steps = store["stop"]
+    calls_per_step = np.repeat([_oracles.get(arm.gradient).calls(arm.k) for arm in arms], sizes).astype(float)
     return DescentResult(
         arm=np.repeat(np.arange(len(arms)), sizes),
         status=np.asarray(STATUSES, dtype=object)[store["status"].astype(int)],
-        hit=store["hit"],
-        steps=store["steps"],
-        oracle_calls=store["calls"],
+        hit=np.where(store["status"] == SOLVED, steps, np.nan),
+        steps=steps,
+        oracle_calls=steps * calls_per_step,
         f_start=store["f0"],
         f_best=store["f_best"],
         f_final=store["f_last"],
@@ -569,11 +577,6 @@ class _AutogradRun:
         return carry
 
 
-# Steps per pass of the compiled loop between two checks of "is any run still going": the check
-# costs as much as a few elementwise kernels, and extra steps after every run froze change nothing.
-BLOCK = 8
-
-
 class _JaxRun:
     """The JAX engine: segments of the lockstep step compiled into one ``lax.while_loop``."""
 
@@ -584,11 +587,12 @@ class _JaxRun:
         self.numbers = {k: v for k, v in settings.items() if k != "divergence"}
 
     def start(self, layout, x, keys):
+        # only f(x0) is compiled: the rest of the first carry is filled here, with no kernel to
+        # compile for each constant array
         arms, sizes = layout
-        init = _compiled_start(self.f, arms, sizes, self.record_x, len(self.numbers["record"]),
-                               len(self.numbers["ladder"]))
-        jnp = self.jax.numpy
-        return init(jnp.asarray(x), jnp.asarray(keys))
+        f0 = _compiled_value(self.f)(x)
+        return _initial_carry(arms, x, sizes, f0, keys, len(self.numbers["ladder"]), len(self.numbers["record"]),
+                              self.record_x)
 
     def advance(self, layout, carry, until):
         arms, sizes = layout
@@ -597,13 +601,9 @@ class _JaxRun:
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled_start(f, arms, sizes, record_x, n_record, n_ladder):
-    jax = load_jax()
-
-    def start(x, keys):
-        return _initial_carry(arms, x, sizes, f(x), keys, n_ladder, n_record, record_x)
-
-    return jax.jit(start)
+def _compiled_value(f):
+    """``f`` jitted, for the values at the starting points."""
+    return load_jax().jit(f)
 
 
 @functools.lru_cache(maxsize=64)
@@ -616,13 +616,12 @@ def _compiled_segment(f, arms, sizes, divergence):
         step = _make_step(f, arms, sizes, "jax", target=target, ladder=ladder, max_steps=max_steps, bounds=bounds,
                           divergence=divergence, record=record)
 
-        def block(c):
-            return jax.lax.fori_loop(0, BLOCK, lambda _, c: step(c), c)
-
         def going(c):
             return (c.t < until) & (c.t <= max_steps) & jnp.any(c.status == RUNNING)
 
-        return jax.lax.while_loop(going, block, carry)
+        # one step per pass, no inner loop of several steps: that loop's counter and test were two
+        # more kernels to compile, and its copies of the carry cost as much as this test at run time
+        return jax.lax.while_loop(going, step, carry)
 
     return jax.jit(segment)
 

@@ -17,6 +17,7 @@ ENGINES = ("autograd", "jax")
 JAX_CACHE_ENV = "FORWARDGRAD_JAX_CACHE"
 BUILD_CACHE_ENV = "FORWARDGRAD_CACHE"
 _COMPILE_SECONDS = [0.0]
+_COMPILE_COUNT = [0]
 
 JAX_MISSING = (
     "engine='jax' needs JAX, which is not installed. "
@@ -64,8 +65,8 @@ def load_jax():
     JAX is imported here, on first use, and nowhere at module level: ``import forwardgrad`` and
     the autograd engine never pay for it. The first call also turns on JAX's persistent
     compilation cache in :func:`compilation_cache_dir` (when there is one), so that a later
-    process compiles nothing it compiled before, and starts counting compilation seconds
-    (:func:`compile_seconds`).
+    process compiles nothing it compiled before, and starts counting compilations and their
+    seconds (:func:`compile_count`, :func:`compile_seconds`).
     """
     try:
         import jax
@@ -95,11 +96,18 @@ def compilation_cache_dir():
 def _count_compilation(event, seconds, **_):
     if event == "/jax/core/compile/backend_compile_duration":
         _COMPILE_SECONDS[0] += seconds
+        _COMPILE_COUNT[0] += 1
 
 
 def compile_seconds():
     """Seconds XLA has spent compiling in this process since JAX was loaded (0 before)."""
     return _COMPILE_SECONDS[0]
+
+
+def compile_count():
+    """Programs XLA has compiled in this process since JAX was loaded (0 before); a program read
+    from the persistent compilation cache is not compiled, so it does not count."""
+    return _COMPILE_COUNT[0]
 
 
 def has_jax():
