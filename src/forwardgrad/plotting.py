@@ -13,6 +13,45 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLoca
 GRADIENT_STYLES = {"true": "-", "forward": "--"}
 OPTIMIZER_COLORS = {"sgd": "C0", "clipped_sgd": "C1", "adam": "C2", "adabelief": "C3"}
 
+# The book's text column is about COLUMN_PX CSS pixels wide at a 1280 px window, and a figure
+# wider than the column is scaled down to fit it: text of s points in a figure w inches wide
+# renders at s * COLUMN_PX / (72 w) CSS pixels. FIGURE_WIDTH is the widest figure whose tick
+# labels (STYLE below) still render at 9 pt (12 CSS px) or more; the chapters draw no wider.
+COLUMN_PX = 690
+FIGURE_WIDTH = 8.4
+
+# The style of every figure of the book and of the CLI. book/matplotlibrc holds the same values
+# (matplotlib reads it from the chapters' working directory; a unit test keeps the two equal),
+# so that the chapters need no call of their own.
+STYLE = {
+    "font.size": 11.0,
+    "axes.titlesize": 11.5,
+    "axes.labelsize": 11.0,
+    "xtick.labelsize": 11.0,
+    "ytick.labelsize": 11.0,
+    "legend.fontsize": 11.0,
+    "legend.frameon": False,
+    "figure.titlesize": 12.0,
+}
+
+
+def rendered_points(size, width):
+    """The size in points at which text of ``size`` points in a figure ``width`` inches wide
+    shows in the book's text column (figures narrower than the column show at natural size)."""
+    return size * min(1.0, COLUMN_PX / (width * 100.0)) * 100.0 / 72.0 * 0.75
+
+
+def rc_lines(style=STYLE):
+    """The lines of a matplotlibrc file that sets ``style``."""
+    return [f"{key}: {value}" for key, value in style.items()]
+
+
+def use_style(style=STYLE):
+    """Apply the book's style to matplotlib (the CLI does; chapters get it from book/matplotlibrc)."""
+    import matplotlib
+
+    matplotlib.rcParams.update(style)
+
 
 def _pyplot():
     import matplotlib.pyplot as plt  # matplotlib falls back to Agg by itself without a display
