@@ -96,8 +96,28 @@ def test_plot_by_dim_has_one_legend_outside_the_panels():
     fig = axes[0].figure
     fig.canvas.draw()
     assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in axes)
+    # stacked (the default): below the lowest panel; side by side: to the right of the last one
+    bottom = min(ax.get_window_extent().y0 for ax in axes)
+    assert fig.legends[0].get_window_extent().y1 <= bottom + 1
+    plt.close(fig)
+    axes = plotting.plot_by_dim(frame, stacked=False)
+    fig = axes[0].figure
+    fig.canvas.draw()
     right = max(ax.get_window_extent().x1 for ax in axes)
     assert fig.legends[0].get_window_extent().x0 >= right - 1
+
+
+def test_log_ticks_label_only_powers_of_ten_over_a_wide_range():
+    fig, ax = plt.subplots(figsize=(plotting.FIGURE_WIDTH, 3))
+    ax.set_xscale("log")
+    ax.set_xlim(1, 5000)
+    plotting.log_ticks(ax.xaxis, decades=np.log10(5000))
+    shown = [v for v in ax.xaxis.get_majorticklocs() if 1 <= v <= 5000]
+    np.testing.assert_allclose(shown, [1, 10, 100, 1000])
+    plotting.log_ticks(ax.xaxis, decades=1.5)
+    ax.set_xlim(1, 30)
+    shown = [v for v in ax.xaxis.get_majorticklocs() if 1 <= v <= 30]
+    np.testing.assert_allclose(shown, [1, 2, 5, 10, 20])
 
 
 # --- the book's figure style: one home (plotting.STYLE), legible in the text column ----------

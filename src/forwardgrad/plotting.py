@@ -67,10 +67,13 @@ def solver_style(solver, index=0):
     return {"color": color, "linestyle": GRADIENT_STYLES.get(gradient, ":")}
 
 
-def log_ticks(axis):
+def log_ticks(axis, decades=None):
     """Plain tick labels on a logarithmic axis (1, 2, 5, 10, 100, ...), none on the minor ticks:
-    matplotlib's default writes every minor tick of a short range as "1.05×10^0" and they overlap."""
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+    matplotlib's default writes every minor tick of a short range as "1.05×10^0" and they overlap.
+    Over more than two ``decades`` only the powers of ten are labelled, so that the labels of a
+    panel as wide as the text column do not run into each other."""
+    subs = (1.0,) if decades is not None and decades > 2.5 else (1.0, 2.0, 5.0)
+    axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=12))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
@@ -114,7 +117,8 @@ def plot_profile(profile, ax=None, *, dim=None, bands=True, legend=True):
             ax.fill_between(xs, lower, upper, step=where, color=style["color"], alpha=0.15, linewidth=0)
     ax.set_xscale(attrs.get("xscale", "linear"))
     if attrs.get("xscale") == "log":
-        log_ticks(ax.xaxis)
+        lowest = profile[x][profile[x] > 0].min()
+        log_ticks(ax.xaxis, decades=np.log10(right / lowest) if np.isfinite(lowest) else None)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(attrs.get("xlabel", x))
     ax.set_ylabel(attrs.get("ylabel", y))
@@ -135,8 +139,8 @@ def plot_by_dim(profile, axes=None, *, bands=True, stacked=True):
     """One panel per dimension of a profile with a ``dim`` column, and one legend for all of them.
 
     ``stacked`` puts the panels one above the other, each as wide as the figure (what a page's
-    text column shows legibly); otherwise side by side. The legend sits to the right of the
-    panels. Returns the array of Axes.
+    text column shows legibly), with the legend below them in four columns (it stays clear of a
+    title); otherwise side by side, with the legend to their right. Returns the array of Axes.
     """
     plt = _pyplot()
     dims = list(profile["dim"].unique())
@@ -154,7 +158,10 @@ def plot_by_dim(profile, axes=None, *, bands=True, stacked=True):
         if stacked and i < len(dims) - 1:
             ax.set_xlabel("")
     handles, labels = axes[0].get_legend_handles_labels()
-    axes[0].figure.legend(handles, labels, loc="outside right upper", frameon=False)
+    if stacked:
+        axes[0].figure.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False)
+    else:
+        axes[0].figure.legend(handles, labels, loc="outside right upper", frameon=False)
     return axes
 
 
