@@ -15,9 +15,19 @@ network). A page fails when
   or ``$...\\...$`` left in the text;
 - an internal link points to a missing file or to an anchor that its target page lacks;
 - the page shows a Python traceback or an error output of a cell;
-- the page raises a JavaScript error.
+- the page raises a JavaScript error;
+- what a reader sees is badly laid out (LAYOUT_PROBE): the page scrolls sideways at a 1280 px
+  window or on a 390 px phone (only a box that scrolls inside itself may be wider than the
+  screen), a figure renders narrower than MIN_FIGURE_SHARE of the text column, a second header
+  bar or a second search button shows, or visible code (unfolded cells and listings) takes more
+  than MAX_CODE_SHARE of the article's height;
+- a chapter (a page with code cells) does not open with its findings box (an admonition of class
+  ``findings`` before its first section and its first cell), or lacks the download of its
+  notebook as ``.ipynb`` and of its source as ``.md``.
 
-One full-page screenshot per page is saved under the screenshots folder. Exit status 0 when every
+Per page, three screenshots are saved under the screenshots folder: the full page at 1280 px
+(``<page>.png``), and the first screen at 1280 x 900 (``<page>.screen.png``) and on a 390 x 844
+phone (``<page>.phone.png``). Exit status 0 when every
 page passes, 1 otherwise, 2 when the HTML or the browser is missing.
 """
 
@@ -47,6 +57,13 @@ CHROMIUM_ARGS = [
 # Folders of the HTML output that hold assets and templates, not pages.
 SKIP_DIRS = {"_static", "_images", "_sources", "_sphinx_design_static"}
 TRACEBACK_MARKERS = ("Traceback (most recent call last)",)
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+MIN_FIGURE_SHARE = 0.6  # of the text column's width, for every figure of a cell's output
+MIN_FIGURE_PX = 300  # narrower images (icons, logos, badges) are not figures
+# Folded cells show one summary line; what stays visible is the teaching code (API demos and
+# `literalinclude` listings of the formulas), which must leave most of the page to the prose.
+MAX_CODE_SHARE = 0.3
 
 # Runs in the page once MathJax (if any) has finished its first typesetting pass.
 PAGE_PROBE = r"""
@@ -114,6 +131,105 @@ async () => {
   return out;
 }
 """
+
+
+# Runs in the page at the current viewport: what a reader sees of its layout.
+LAYOUT_PROBE = r"""
+(args) => {
+  const [minFigurePx] = args;
+  const visible = el => {
+    if (el.closest("details:not([open])")) { return false; }
+    const r = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && style.visibility !== "hidden" && style.display !== "none";
+  };
+  const out = {};
+  const root = document.documentElement;
+  out.viewport = root.clientWidth;
+  out.scroll_width = Math.max(root.scrollWidth, document.body.scrollWidth);
+  // The elements that stick out of the window, outside any box that scrolls by itself.
+  out.wide = [];
+  if (out.scroll_width > out.viewport + 1) {
+    for (const el of document.querySelectorAll(".bd-article *, .bd-header-article *")) {
+      const r = el.getBoundingClientRect();
+      if (r.right <= out.viewport + 1 || !visible(el)) { continue; }
+      let boxed = false;
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+        const ox = getComputedStyle(p).overflowX;
+        if ((ox === "auto" || ox === "scroll" || ox === "hidden") && p.getBoundingClientRect().right <= out.viewport + 1) {
+          boxed = true; break;
+        }
+      }
+      if (!boxed) {
+        out.wide.push(el.tagName.toLowerCase() + (el.className && typeof el.className === "string" ? "." + el.className.split(" ")[0] : "") + " " + Math.round(r.right) + " px");
+      }
+      if (out.wide.length >= 5) { break; }
+    }
+  }
+  const article = document.querySelector("article.bd-article") || document.querySelector("main");
+  const column = article ? article.clientWidth - parseFloat(getComputedStyle(article).paddingLeft) - parseFloat(getComputedStyle(article).paddingRight) : root.clientWidth;
+  out.column = column;
+  out.figures = [];
+  document.querySelectorAll(".cell_output img, figure img").forEach(img => {
+    if (img.naturalWidth < minFigurePx || !visible(img)) { return; }
+    out.figures.push([img.getAttribute("src"), img.getBoundingClientRect().width / column]);
+  });
+  out.headers = Array.from(document.querySelectorAll("header.bd-header, .bd-header.navbar")).filter(visible).length;
+  out.search_buttons = Array.from(document.querySelectorAll(".search-button-field, button.search-button")).filter(visible).length;
+  let code = 0;
+  if (article) {
+    article.querySelectorAll("div.highlight").forEach(el => {
+      if (visible(el) && !el.parentElement.closest("div.highlight")) { code += el.getBoundingClientRect().height; }
+    });
+  }
+  out.code_share = article ? code / article.getBoundingClientRect().height : 0;
+  out.cells = document.querySelectorAll("div.cell").length;
+  const findings = document.querySelector("div.admonition.findings");
+  out.findings = Boolean(findings && visible(findings));
+  if (findings) {
+    const top = findings.getBoundingClientRect().top;
+    const firstCell = document.querySelector("div.cell");
+    const firstSection = document.querySelector("article section section, article h2");
+    out.findings_first = (!firstCell || firstCell.getBoundingClientRect().top > top) &&
+                         (!firstSection || firstSection.getBoundingClientRect().top > top);
+    out.findings_verdicts = findings.querySelectorAll(".verdict").length;
+  }
+  out.downloads = Array.from(document.querySelectorAll(".dropdown-download-buttons a[href], a.btn[href*='_sources/']"))
+    .map(a => a.getAttribute("href"));
+  return out;
+}
+"""
+
+
+def layout_problems(layout: dict, where: str) -> list[str]:
+    """What the layout probe saw that a reader should not."""
+    problems = []
+    if layout["scroll_width"] > layout["viewport"] + 1:
+        problems.append(f"scrolls sideways at {where}: {layout['scroll_width']} px of content in a "
+                        f"{layout['viewport']} px window ({', '.join(layout['wide']) or 'no single element found'})")
+    return problems
+
+
+def reader_problems(layout: dict) -> list[str]:
+    """Problems of the desktop view of a page beyond sideways scrolling."""
+    problems = []
+    for src, share in layout["figures"]:
+        if share < MIN_FIGURE_SHARE:
+            problems.append(f"figure {src} renders at {share:.0%} of the text column (< {MIN_FIGURE_SHARE:.0%})")
+    if layout["headers"] > 0 or layout["search_buttons"] > 1:
+        problems.append(f"duplicated header: {layout['headers']} header bar(s), {layout['search_buttons']} search buttons")
+    if layout["code_share"] > MAX_CODE_SHARE:
+        problems.append(f"visible code takes {layout['code_share']:.0%} of the page (> {MAX_CODE_SHARE:.0%}): fold the plumbing")
+    if layout["cells"]:
+        if not layout["findings"]:
+            problems.append("a chapter without a findings box (admonition of class `findings`)")
+        elif not layout["findings_first"]:
+            problems.append("the findings box is not the first thing after the introduction")
+        suffixes = {Path(urlsplit(h).path).suffix for h in layout["downloads"]}
+        missing = {".ipynb", ".md"} - suffixes
+        if missing:
+            problems.append(f"no download of the chapter as {', '.join(sorted(missing))}")
+    return problems
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -219,7 +335,20 @@ def check_page(page, base: str, rel: str, root: Path, shot: Path, timeout_ms: in
         problems.append("page text shows a Python traceback")
     problems += check_links(root, base, probe["links"])
     page.screenshot(path=str(shot), full_page=True)
-    return problems, probe["stderr"]
+    page.evaluate("() => window.scrollTo(0, 0)")
+    desktop = page.evaluate(LAYOUT_PROBE, [MIN_FIGURE_PX])
+    problems += layout_problems(desktop, f"{DESKTOP['width']} px") + reader_problems(desktop)
+    page.screenshot(path=str(shot.with_suffix(".screen.png")))
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    phone = page.evaluate(LAYOUT_PROBE, [MIN_FIGURE_PX])
+    problems += layout_problems(phone, f"{PHONE['width']} px (phone)")
+    page.screenshot(path=str(shot.with_suffix(".phone.png")))
+    page.set_viewport_size(DESKTOP)
+    summary = (f"code {desktop['code_share']:.0%}, figures >= "
+               f"{min((s for _, s in desktop['figures']), default=1):.0%} of the column")
+    return problems, probe["stderr"], summary
 
 
 def check_book(root: Path, shots: Path, timeout_ms: int = 60_000) -> int:
@@ -236,20 +365,20 @@ def check_book(root: Path, shots: Path, timeout_ms: int = 60_000) -> int:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context = browser.new_context(viewport=DESKTOP)
             for path in pages:
                 rel = path.relative_to(root).as_posix()
                 shot = shots / (rel.replace("/", "__")[: -len(".html")] + ".png")
                 page = context.new_page()
                 try:
-                    problems, stderr = check_page(page, base, rel, root, shot, timeout_ms)
+                    problems, stderr, summary = check_page(page, base, rel, root, shot, timeout_ms)
                 except Exception as exc:  # a hung or crashed page is a failure of that page
-                    problems, stderr = [f"could not check the page: {exc}".splitlines()[0]], 0
+                    problems, stderr, summary = [f"could not check the page: {exc}".splitlines()[0]], 0, ""
                 finally:
                     page.close()
                 status = "FAIL" if problems else "ok"
                 note = f"  ({stderr} stderr output(s))" if stderr else ""
-                print(f"{status:4} {rel}{note}", flush=True)
+                print(f"{status:4} {rel}  [{summary}]{note}", flush=True)
                 if problems:
                     failures[rel] = problems
             browser.close()

@@ -219,3 +219,21 @@ def test_every_ledger_verdict_is_one_of_the_three_levels():
         if value not in verdicts.LEVELS:
             problems.append(f"{doc}::{key} = {value!r}")
     assert not problems, "ledger verdicts outside confirmed/refined/contradicted: " + "; ".join(problems)
+
+
+# --- findings first: each chapter opens with the claims it tests --------------------------------
+FINDINGS = re.compile(r"^```\{admonition\} Findings\n:class: findings\n(.*?)^```", re.S | re.M)
+SAME_PAGE_PASTE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+)`")
+
+
+@pytest.mark.parametrize("chapter", refs.chapters(), ids=lambda p: p.stem)
+def test_chapter_opens_with_a_findings_box_of_its_ledger_claims(chapter):
+    text = chapter.read_text()
+    box = FINDINGS.search(text)
+    assert box, f"{chapter.name} has no findings box (an admonition of class findings after its introduction)"
+    first_cell, first_section = text.find("```{code-cell}"), re.search(r"^## ", text, re.M)
+    assert box.start() < first_cell and (first_section is None or box.start() < first_section.start())
+    # the same keys as the chapter's rows of the claims ledger, nothing typed
+    ledger = {key for doc, key in PASTE.findall((BOOK / "intro.md").read_text()) if doc == chapter.name}
+    assert set(SAME_PAGE_PASTE.findall(box.group(1))) >= ledger, "add the chapter's new ledger rows to its findings box"
+    assert not typed_results(box.group(1))

@@ -186,6 +186,7 @@ def _profile(args):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    plotting.use_style()
     table = results.load(args.table)
     scoring = protocols.scoring(protocols.PROTOCOLS[table["protocol"].iloc[0]])
     fig = plt.figure()

@@ -13,6 +13,45 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLoca
 GRADIENT_STYLES = {"true": "-", "forward": "--"}
 OPTIMIZER_COLORS = {"sgd": "C0", "clipped_sgd": "C1", "adam": "C2", "adabelief": "C3"}
 
+# The book's text column is about COLUMN_PX CSS pixels wide at a 1280 px window, and a figure
+# wider than the column is scaled down to fit it: text of s points in a figure w inches wide
+# renders at s * COLUMN_PX / (72 w) CSS pixels. FIGURE_WIDTH is the widest figure whose tick
+# labels (STYLE below) still render at 9 pt (12 CSS px) or more; the chapters draw no wider.
+COLUMN_PX = 690
+FIGURE_WIDTH = 8.4
+
+# The style of every figure of the book and of the CLI. book/matplotlibrc holds the same values
+# (matplotlib reads it from the chapters' working directory; a unit test keeps the two equal),
+# so that the chapters need no call of their own.
+STYLE = {
+    "font.size": 11.0,
+    "axes.titlesize": 11.5,
+    "axes.labelsize": 11.0,
+    "xtick.labelsize": 11.0,
+    "ytick.labelsize": 11.0,
+    "legend.fontsize": 11.0,
+    "legend.frameon": False,
+    "figure.titlesize": 12.0,
+}
+
+
+def rendered_points(size, width):
+    """The size in points at which text of ``size`` points in a figure ``width`` inches wide
+    shows in the book's text column (figures narrower than the column show at natural size)."""
+    return size * min(1.0, COLUMN_PX / (width * 100.0)) * 100.0 / 72.0 * 0.75
+
+
+def rc_lines(style=STYLE):
+    """The lines of a matplotlibrc file that sets ``style``."""
+    return [f"{key}: {value}" for key, value in style.items()]
+
+
+def use_style(style=STYLE):
+    """Apply the book's style to matplotlib (the CLI does; chapters get it from book/matplotlibrc)."""
+    import matplotlib
+
+    matplotlib.rcParams.update(style)
+
 
 def _pyplot():
     import matplotlib.pyplot as plt  # matplotlib falls back to Agg by itself without a display
@@ -28,10 +67,13 @@ def solver_style(solver, index=0):
     return {"color": color, "linestyle": GRADIENT_STYLES.get(gradient, ":")}
 
 
-def log_ticks(axis):
+def log_ticks(axis, decades=None):
     """Plain tick labels on a logarithmic axis (1, 2, 5, 10, 100, ...), none on the minor ticks:
-    matplotlib's default writes every minor tick of a short range as "1.05×10^0" and they overlap."""
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+    matplotlib's default writes every minor tick of a short range as "1.05×10^0" and they overlap.
+    Over more than two ``decades`` only the powers of ten are labelled, so that the labels of a
+    panel as wide as the text column do not run into each other."""
+    subs = (1.0,) if decades is not None and decades > 2.5 else (1.0, 2.0, 5.0)
+    axis.set_major_locator(LogLocator(base=10, subs=subs, numticks=12))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
@@ -75,7 +117,8 @@ def plot_profile(profile, ax=None, *, dim=None, bands=True, legend=True):
             ax.fill_between(xs, lower, upper, step=where, color=style["color"], alpha=0.15, linewidth=0)
     ax.set_xscale(attrs.get("xscale", "linear"))
     if attrs.get("xscale") == "log":
-        log_ticks(ax.xaxis)
+        lowest = profile[x][profile[x] > 0].min()
+        log_ticks(ax.xaxis, decades=np.log10(right / lowest) if np.isfinite(lowest) else None)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel(attrs.get("xlabel", x))
     ax.set_ylabel(attrs.get("ylabel", y))
@@ -96,8 +139,8 @@ def plot_by_dim(profile, axes=None, *, bands=True, stacked=True):
     """One panel per dimension of a profile with a ``dim`` column, and one legend for all of them.
 
     ``stacked`` puts the panels one above the other, each as wide as the figure (what a page's
-    text column shows legibly); otherwise side by side. The legend sits to the right of the
-    panels. Returns the array of Axes.
+    text column shows legibly), with the legend below them in four columns (it stays clear of a
+    title); otherwise side by side, with the legend to their right. Returns the array of Axes.
     """
     plt = _pyplot()
     dims = list(profile["dim"].unique())
@@ -115,7 +158,10 @@ def plot_by_dim(profile, axes=None, *, bands=True, stacked=True):
         if stacked and i < len(dims) - 1:
             ax.set_xlabel("")
     handles, labels = axes[0].get_legend_handles_labels()
-    axes[0].figure.legend(handles, labels, loc="outside right upper", frameon=False)
+    if stacked:
+        axes[0].figure.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False)
+    else:
+        axes[0].figure.legend(handles, labels, loc="outside right upper", frameon=False)
     return axes
 
 
