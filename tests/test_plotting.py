@@ -138,14 +138,8 @@ def test_tick_and_legend_text_render_at_nine_points_at_the_widest_figure():
     assert plotting.rendered_points(10, 14) < plotting.rendered_points(10, 7)
 
 
-# The audit chapter's figures are redrawn with its sections in progress (issue 17).
-WIDE_FIGURES_ALLOWED = {"audit"}
-
-
 @pytest.mark.parametrize("chapter", sorted(BOOK.glob("*.md")), ids=lambda p: p.stem)
 def test_chapters_draw_no_figure_wider_than_the_column_allows(chapter):
-    if chapter.stem in WIDE_FIGURES_ALLOWED:
-        pytest.skip("figures not yet resized")
     widths = [float(w) for w in FIGSIZE.findall(chapter.read_text())]
     assert all(w <= plotting.FIGURE_WIDTH for w in widths), widths
 
