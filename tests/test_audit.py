@@ -388,7 +388,7 @@ def test_a_stored_sweep_is_read_back_and_checked(tmp_path):
     from forwardgrad import results
 
     rows = results.read_csv(out)
-    rows.loc[rows["function"] == "sphere", "f_final"] *= 1 + 1e-6
+    rows.loc[rows["function"] == "sphere", "f_start"] *= 1 + 1e-6
     results.write_csv(out, rows)
     side = results.read_json(results.sidecar_path(out))
     results.write_json(results.sidecar_path(out), side | {"sha256": results.file_digest(out)})
@@ -400,10 +400,14 @@ def test_a_stored_sweep_is_read_back_and_checked(tmp_path):
 def test_same_runs_tolerates_rounding_only():
     a = pd.DataFrame({"function": ["f", "f"], "dim": [2, 2], "optimizer": ["sgd"] * 2, "gradient": ["true"] * 2,
                       "start": [0, 1], "repeat": [0, 0], "f_final": [1.0, np.nan], "status": ["solved", "budget"]})
+    a["hit"] = [10.0, np.nan]
     b = a.iloc[::-1].copy()
-    b["f_final"] = [np.nan, 1.0 + 1e-12]
+    b["hit"] = [np.nan, 10.0 * (1 + 1e-12)]
     assert audit.same_runs(a, b)
-    b["f_final"] = [np.nan, 1.0 + 1e-7]
+    b["hit"] = [np.nan, 11.0]
     assert not audit.same_runs(a, b)
+    b["hit"] = [np.nan, 10.0]
+    b["f_final"] = [np.nan, 1.5]  # where a run ended is left out (END_VALUES)
+    assert audit.same_runs(a, b)
     c = a.assign(status=["solved", "diverged"])
     assert not audit.same_runs(a, c) and not audit.same_runs(a, a.iloc[:1])
