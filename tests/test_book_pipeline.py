@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -140,6 +141,24 @@ def test_ledger_rows_pair_a_verdict_with_a_value():
     verdicts = {k.replace("_verdict_", "_value_", 1) for k in keys if "_verdict_" in k}
     values = {k for k in keys if "_value_" in k}
     assert verdicts == values
+
+
+PASTED_FIGURE = re.compile(r"```\{pasted-figure\} (\w+)\n:doc: ([\w.]+\.md)\n")
+
+
+def test_pasted_figures_are_shown_by_the_chapter_that_glues_them():
+    # book/_ext/reader.py's pasted-figure: the image file exists only if the chapter renders the
+    # same key itself with glue:figure, and the key must be in its reference notebook.
+    pasted = PASTED_FIGURE.findall((BOOK / "intro.md").read_text())
+    assert pasted, "the landing page pastes no figure"
+    problems = []
+    for key, doc in pasted:
+        text = (BOOK / doc).read_text() if (BOOK / doc).is_file() else ""
+        if f"```{{glue:figure}} {key}\n" not in text:
+            problems.append(f"{doc} does not show {key!r} with glue:figure")
+        elif key not in reference_glue(Path(doc).stem):
+            problems.append(f"the reference notebook of {doc} has no glued {key!r} (run `make reference`)")
+    assert not problems, "\n".join(problems)
 
 
 def test_link_resolution_of_the_browser_check(tmp_path):

@@ -148,3 +148,16 @@ def test_use_style_sets_the_rc_parameters():
     with matplotlib.rc_context():
         plotting.use_style()
         assert all(matplotlib.rcParams[k] == v for k, v in plotting.STYLE.items())
+
+
+def test_sign_share_figure_draws_odd_and_even_apart_with_chance():
+    ns = np.arange(1, 11)
+    share = np.where(ns % 2 == 1, 0.5 + 0.4 / ns, 0.5)
+    fig = plotting.sign_share_figure(ns, share, 0.5 + np.sqrt(1 / (2 * np.pi * ns)))
+    ax = fig.axes[0]
+    odd, even, leading, chance = ax.get_lines()
+    assert list(odd.get_xdata()) == [1, 3, 5, 7, 9] and list(even.get_xdata()) == [2, 4, 6, 8, 10]
+    assert np.allclose(odd.get_ydata(), 0.5 + 0.4 / np.array([1, 3, 5, 7, 9]))
+    assert np.allclose(chance.get_ydata(), 0.5) and len(leading.get_xdata()) == 10
+    assert ax.get_xscale() == "log" and fig.get_size_inches()[0] == plotting.FIGURE_WIDTH
+    assert ax.get_legend() is not None

@@ -1,4 +1,4 @@
-"""Two touches of the rendered book for its reader, as a local Sphinx extension.
+"""Three touches of the rendered book for its reader, as a local Sphinx extension.
 
 - Every glued verdict (a ``{glue:text}`` whose text is ``confirmed``, ``refined`` or
   ``contradicted``) gets its mark from :func:`forwardgrad.verdicts.mark` and a class
@@ -7,6 +7,11 @@
 - Every chapter page offers its executed notebook for download as ``.ipynb`` next to the ``.md``
   source: sphinx-book-theme copies the notebook only when a launch button (Binder, JupyterHub,
   Colab, Thebe) is configured, and the book has none, as it works offline.
+- The directive ``pasted-figure`` puts a figure glued by another chapter on a page as a numbered
+  figure with a caption: myst-nb's ``glue:figure`` reads only the page's own keys, and its
+  ``glue`` directive, which takes ``:doc:``, gives no caption. The landing page uses it for the
+  figures that sum up the paper. The chapter must show the same figure itself (its own
+  ``glue:figure``), since the image file is written when that page is rendered.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import shutil
 from pathlib import Path
 
 from docutils import nodes
+from docutils.parsers.rst import directives
+from myst_nb.ext.glue.directives import PasteAnyDirective
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from forwardgrad import verdicts
@@ -36,6 +43,27 @@ class MarkVerdicts(SphinxPostTransform):
             node["classes"] += ["verdict", f"verdict-{word}"]
 
 
+class PastedFigure(PasteAnyDirective):
+    """``pasted-figure <key>`` with ``:doc: <chapter>.md`` and ``:name:``, its content the caption."""
+
+    has_content = True
+    option_spec = {"doc": directives.unchanged_required, "name": directives.unchanged}
+
+    def run(self):
+        if "doc" not in self.options:
+            raise self.error("pasted-figure needs :doc: <chapter>.md, the page that glued the figure")
+        figure = nodes.figure("", *super().run())
+        self.add_name(figure)
+        if self.content:
+            holder = nodes.Element()
+            self.state.nested_parse(self.content, self.content_offset, holder)
+            first = holder[0]
+            if not isinstance(first, nodes.paragraph):
+                raise self.error("the caption of a pasted-figure must be one paragraph")
+            figure += nodes.caption(first.rawsource, "", *first.children)
+        return [figure]
+
+
 def offer_notebook(app, pagename, templatename, context, doctree):
     """Copy the executed notebook of a chapter next to its source and let the theme link it."""
     if app.builder.format != "html":
@@ -51,6 +79,7 @@ def offer_notebook(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.add_post_transform(MarkVerdicts)
+    app.add_directive("pasted-figure", PastedFigure)
     # before sphinx-book-theme builds its download menu (priority 501)
     app.connect("html-page-context", offer_notebook, priority=400)
     app.add_css_file("reader.css")

@@ -295,3 +295,27 @@ def plot_lr_sweep(summary, ax=None, *, legend=True):
     if legend:
         ax.legend(fontsize="small", frameon=False)
     return ax
+
+
+def sign_share_figure(ns, share, leading):
+    r"""The expected share of right signs of a forward gradient against the dimension $n$.
+
+    ``share[i]`` is $P/n$ at ``ns[i]``, $P$ the expected number of coordinates on which
+    $g = (\nabla f\cdot v)\,v$ has the sign of $\nabla f$ (Belouze 2022, Theorem 9);
+    ``leading`` is the theorem's leading terms $1/2 + 1/\sqrt{2\pi n}$ at the same ``ns``. Odd and
+    even $n$ are drawn apart (an even $n$ loses its ties), next to chance, one half. One panel as
+    wide as the text column, its legend outside the data. Returns the Figure.
+    """
+    plt = _pyplot()
+    ns, share, leading = (np.asarray(a, dtype=float) for a in (ns, share, leading))
+    odd = ns % 2 == 1
+    fig, ax = plt.subplots(figsize=(FIGURE_WIDTH, 3.2), layout="constrained")
+    ax.plot(ns[odd], share[odd], lw=1.5, label="odd $n$")
+    ax.plot(ns[~odd], share[~odd], lw=1.5, label="even $n$")
+    ax.plot(ns, leading, "k--", lw=0.8, label=r"$1/2 + 1/\sqrt{2\pi n}$")
+    ax.axhline(0.5, color="0.5", lw=0.8, ls=":", label="chance")
+    ax.set_xscale("log")
+    log_ticks(ax.xaxis, decades=np.log10(ns.max() / ns.min()))
+    ax.set(xlabel="dimension $n$", ylabel="share of right signs")
+    legend_outside(ax)
+    return fig

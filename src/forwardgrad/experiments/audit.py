@@ -444,7 +444,7 @@ def _claims(table, cost, at_target, n_boot, rng, level, high, low):
     verdict_d = verdicts.all_of(verdicts.positive(smallest[0], *interval(smallest)),
                                 verdicts.positive(gap[0], *bounds))
     rows["d"] = dict(value=float(gap[0]), lower=bounds[0], upper=bounds[1], verdict=verdict_d,
-                     text=f"{100 * gap[0]:+.0f} pts", detail=f"{int((drop[0] > 0).sum())}/{len(solvers)} solvers drop")
+                     text=f"{round(100 * gap[0]):+d} pts", detail=f"{int((drop[0] > 0).sum())}/{len(solvers)} solvers drop")
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "claim"
     return out[["value", "lower", "upper", "verdict", "text", "detail"]]
