@@ -262,9 +262,9 @@ def with_reference_outputs(chapter):
 
 
 def displayed(cell):
-    """The outputs a reader sees under a cell (glued values are not shown)."""
+    """The outputs a reader sees under a cell (a value glued with display=False is not shown)."""
     return [output for output in cell.outputs if output.output_type in ("display_data", "execute_result")
-            and "scrapbook" not in output.get("metadata", {})]
+            and not output.get("metadata", {}).get("scrapbook", {}).get("mime_prefix")]
 
 
 def drawing_cells(chapter):
