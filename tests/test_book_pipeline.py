@@ -256,3 +256,87 @@ def test_chapter_opens_with_a_findings_box_of_its_ledger_claims(chapter):
     ledger = {key for doc, key in PASTE.findall((BOOK / "intro.md").read_text()) if doc == chapter.name}
     assert set(SAME_PAGE_PASTE.findall(box.group(1))) >= ledger, "add the chapter's new ledger rows to its findings box"
     assert not typed_results(box.group(1))
+
+
+# --- numbered figures: every drawn figure has a caption and a number the text refers to ----------
+# myst-nb wraps a cell's output in a numbered figure from the cell's `mystnb: {figure: ...}`
+# metadata, without touching its code or outputs. It wraps *each* displayed output of the cell in
+# a figure of that name, so a cell that shows a table under its figure cannot be numbered this way.
+NUMREF = re.compile(r"\{numref\}`(?:[^`<]*<)?([^`<>]+)>?`")
+FIGURE_NAME = re.compile(r"^```\{(?:glue:)?figure\}.*\n(?::[a-z_-]+:.*\n)*?:name:\s*(\S+)", re.M)
+
+
+def with_reference_outputs(chapter):
+    """The chapter's code cells carrying the outputs of its reference notebook, matched as the nbval
+    harness matches them (tests/conftest.py); a cell that matches none has no execution count."""
+    import nbformat
+    from jupytext.combine import combine_inputs_with_outputs
+
+    path = refs.reference_path(chapter)
+    if not path.is_file():
+        return [cell for cell in refs.read_chapter(chapter).cells if cell.cell_type == "code"]
+    merged = combine_inputs_with_outputs(refs.read_chapter(chapter), nbformat.read(str(path), as_version=4),
+                                         fmt="md:myst")
+    return [cell for cell in merged.cells if cell.cell_type == "code"]
+
+
+def displayed(cell):
+    """The outputs a reader sees under a cell (a value glued with display=False is not shown)."""
+    return [output for output in cell.outputs if output.output_type in ("display_data", "execute_result")
+            and not output.get("metadata", {}).get("scrapbook", {}).get("mime_prefix")]
+
+
+def drawing_cells(chapter):
+    """The code cells of a chapter that show a matplotlib figure: they call plt.show(), or their
+    reference output is a figure (a figure left open at the end of a cell, or drawn by a function)."""
+    return [cell for cell in with_reference_outputs(chapter) if "plt.show()" in cell.source or any(
+        str(output.get("data", {}).get("text/plain", "")).startswith("<Figure size") for output in displayed(cell))]
+
+
+def figure_names(chapter):
+    """The figure names a chapter defines: cell metadata, and {figure}/{glue:figure} directives."""
+    names = [cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
+             for cell in refs.read_chapter(chapter).cells if cell.cell_type == "code"]
+    return [name for name in names if name] + FIGURE_NAME.findall(chapter.read_text())
+
+
+def test_the_figure_patterns_see_names_and_references():
+    assert NUMREF.findall("see {numref}`fig-a` and {numref}`Figure %s <fig-b>`") == ["fig-a", "fig-b"]
+    assert FIGURE_NAME.findall("```{glue:figure} key\n:width: 100%\n:name: fig-c\n\nCaption\n```") == ["fig-c"]
+
+
+@pytest.mark.parametrize("chapter", refs.chapters(), ids=lambda p: p.stem)
+def test_every_figure_is_numbered_captioned_and_referenced(chapter):
+    problems = []
+    for cell in drawing_cells(chapter):
+        first = cell.source.splitlines()[0]
+        figure = cell.metadata.get("mystnb", {}).get("figure")
+        shown = len(displayed(cell))
+        if cell.execution_count is None:
+            problems.append(f"no reference cell for the figure cell starting {first!r} (run `make reference`)")
+        elif shown > 1:
+            if figure is not None:
+                problems.append(f"the cell starting {first!r} shows {shown} outputs: each would become a figure")
+        elif not isinstance(figure, dict):
+            problems.append(f"the figure cell starting {first!r} has no `:mystnb: {{figure: ...}}` metadata")
+        else:
+            caption, name = str(figure.get("caption", "")).strip(), str(figure.get("name", ""))
+            if not caption:
+                problems.append(f"{name or first!r}: empty caption")
+            elif typed_results(caption):
+                problems.append(f"{name}: numbers typed into the caption (glue them): {typed_results(caption)}")
+            if not name.startswith("fig-"):
+                problems.append(f"the figure of the cell starting {first!r} is named {name!r}, not fig-...")
+    referenced = set(NUMREF.findall(chapter.read_text()))
+    problems += [f"{name} is never referenced with {{numref}} in {chapter.name}"
+                 for name in figure_names(chapter) if name not in referenced]
+    assert not problems, "\n".join(problems)
+
+
+def test_figure_names_are_unique_and_every_numref_has_a_target():
+    names = [name for chapter in refs.chapters() for name in figure_names(chapter)]
+    assert names, "the book defines no numbered figure"
+    assert len(names) == len(set(names)), f"figure names used twice: {sorted({n for n in names if names.count(n) > 1})}"
+    dangling = {(page.name, target) for page in pages() for target in NUMREF.findall(page.read_text())
+                if target not in names}
+    assert not dangling, f"{{numref}} to no figure: {sorted(dangling)}"
