@@ -263,7 +263,7 @@ def test_chapter_opens_with_a_findings_box_of_its_ledger_claims(chapter):
 # metadata, without touching its code or outputs. It wraps *each* displayed output of the cell in
 # a figure of that name, so a cell that shows a table under its figure cannot be numbered this way.
 NUMREF = re.compile(r"\{numref\}`(?:[^`<]*<)?([^`<>]+)>?`")
-FIGURE_NAME = re.compile(r"^```\{(?:glue:)?figure\}.*\n(?::[a-z_-]+:.*\n)*?:name:\s*(\S+)", re.M)
+FIGURE_NAME = re.compile(r"^```\{(?:glue:|pasted-)?figure\}.*\n(?::[a-z_-]+:.*\n)*?:name:\s*(\S+)", re.M)
 
 
 def with_reference_outputs(chapter):
@@ -336,6 +336,7 @@ def test_every_figure_is_numbered_captioned_and_referenced(chapter):
 def test_figure_names_are_unique_and_every_numref_has_a_target():
     names = [name for chapter in refs.chapters() for name in figure_names(chapter)]
     assert names, "the book defines no numbered figure"
+    names += FIGURE_NAME.findall((BOOK / "intro.md").read_text())  # the landing page's pasted figures
     assert len(names) == len(set(names)), f"figure names used twice: {sorted({n for n in names if names.count(n) > 1})}"
     dangling = {(page.name, target) for page in pages() for target in NUMREF.findall(page.read_text())
                 if target not in names}
