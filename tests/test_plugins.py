@@ -196,3 +196,14 @@ def test_the_chapters_command_line_end_to_end_with_a_test_file_plugin(tmp_path):
     run = subprocess.run([sys.executable, "-m", "forwardgrad.cli", "profile", str(out), "--out", str(figure)],
                          cwd=HERE, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and figure.stat().st_size > 0, run.stderr
+
+
+@pytest.mark.parametrize("name", sorted(byom.PLUGIN_SWEEPS))
+def test_the_chapters_command_lines_are_its_sweeps(name):
+    """The command line the chapter prints runs the protocol of its Python call."""
+    args = cli._parser().parse_args(byom.command(name).split()[1:])
+    fields = dict(functions=args.functions, dims=args.dims, optimizers=args.optimizers,
+                  gradients=args.gradients, tangent=args.tangent)
+    assert protocols.protocol(args.protocol, **fields) == protocols.protocol(
+        "paper", dims=byom.DIMS, **byom.PLUGIN_SWEEPS[name])
+    assert args.seed == 0

@@ -149,6 +149,11 @@ def _divergence(rule, threshold):
     return protocols.DIVERGENCE_RULES[rule](threshold)
 
 
+def _object(entry):
+    """A registered name as it is (the descent looks it up), a plugin as its object."""
+    return entry.obj if isinstance(entry, plugins.Plugin) else entry
+
+
 def _is_constrained(obj):
     constrained = getattr(obj, "constrained", None)
     if constrained is not None:
@@ -179,8 +184,8 @@ def run_chunk(p, chunk, *, seed, engine, objective=None, progress=None):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         result = descent.descend_arms(
             obj.f,
-            [p.arm._replace(optimizer=_optimizer(opt, p.lr), gradient=plugins.obj(grad, "gradient"),
-                            tangent=plugins.obj(p.arm.tangent, "tangent")) for opt, grad, _ in _solvers(p)],
+            [p.arm._replace(optimizer=_optimizer(opt, p.lr), gradient=_object(grad), tangent=_object(p.arm.tangent))
+             for opt, grad, _ in _solvers(p)],
             [np.repeat(x0, r, axis=0) for *_, r in grid],
             keys=protocols.run_keys(seed, function, dim, start, repeat),
             max_steps=p.max_steps,

@@ -181,7 +181,7 @@ def resolve(entry, kind, dims=()):
     if isinstance(entry, str) and not is_path(entry):
         if entry in registry:
             return entry
-        label = "test function" if kind == "function" else kind
+        label = {"function": "test function", "tangent": "tangent law"}.get(kind, kind)
         raise PluginError(f"unknown {label} {entry!r}; valid {label}s are {', '.join(sorted(registry))}, "
                           "or an import path package.module:attribute")
     if isinstance(entry, str):

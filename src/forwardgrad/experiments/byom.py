@@ -25,10 +25,13 @@ from forwardgrad.optimizers import Optimizer
 
 PATH = "forwardgrad.experiments.byom"
 DIMS = (10, 100)  # the paper selection's dimensions this chapter benchmarks
-PAPER_FORWARD = tuple(f"{o} (forward)" for o in profiles.SOLVER_ORDER)  # the paper's forward solvers
+# Solver labels (profiles.solver_labels) of the combined table, which holds two tangent laws
+PAPER_FORWARD = tuple(f"{o} (forward, rademacher)" for o in profiles.SOLVER_ORDER)  # the paper's forward solvers
 
 
 class LionState(NamedTuple):
+    """The state of :func:`lion`: the count and the momentum ``mu``."""
+
     count: Any
     mu: Any
 
@@ -108,7 +111,9 @@ PLUGIN_SWEEPS = {
 """Each plugin with the partner the comparison needs: Lion fed forward gradients, the
 antithetic estimator and the coordinate law each feeding Adam."""
 
-PLUGIN_SOLVERS = {"lion": "lion (forward)", "antithetic": "adam (antithetic)", "coordinate": "adam (forward, coordinate)"}
+PLUGIN_SOLVERS = {"lion": "lion (forward, rademacher)", "antithetic": "adam (antithetic)",
+                  "coordinate": "adam (forward, coordinate)"}
+"""The label of each plugin's solver in the combined table."""
 
 
 def run_plugins(name, *, seed=0, jobs=1, dims=DIMS, **overrides):
@@ -162,3 +167,13 @@ def beats(table, solver, *, n_boot, rng, level=0.95):
     return {"solver": solver, "baseline": baseline, "problems": len(w), "wins": int((w > 0).sum()),
             "losses": int((w < 0).sum()), "value": value, "lower": lower, "upper": upper,
             "verdict": verdicts.positive(value, lower, upper)}
+
+
+def command(name, *, seed=0, jobs=2, dims=DIMS):
+    """The ``forwardgrad bench`` command line of the sweep :func:`run_plugins` runs for ``name``."""
+    fields = PLUGIN_SWEEPS[name]
+    parts = ["forwardgrad bench --protocol paper", f"--dims {','.join(map(str, dims))}",
+             f"--optimizers {','.join(fields['optimizers'])}", f"--gradients {','.join(fields['gradients'])}"]
+    if "tangent" in fields:
+        parts.append(f"--tangent {fields['tangent']}")
+    return " ".join(parts + [f"--seed {seed}", f"--jobs {jobs}", f"--out {name}.csv"])
