@@ -116,10 +116,10 @@ PLUGIN_SOLVERS = {"lion": "lion (forward, rademacher)", "antithetic": "adam (ant
 """The label of each plugin's solver in the combined table."""
 
 
-def run_plugins(name, *, seed=0, jobs=1, dims=DIMS, **overrides):
-    """One plugin sweep of :data:`PLUGIN_SWEEPS` under the paper protocol in ``dims``:
+def run_plugins(plugin, *, seed=0, jobs=1, dims=DIMS, **overrides):
+    """The sweep of ``plugin`` (a key of :data:`PLUGIN_SWEEPS`) under the paper protocol in ``dims``:
     ``(table, timing)`` (:func:`forwardgrad.experiments.audit.run`)."""
-    return audit.run("paper", seed=seed, jobs=jobs, dims=tuple(dims), **{**PLUGIN_SWEEPS[name], **overrides})
+    return audit.run("paper", seed=seed, jobs=jobs, dims=tuple(dims), **{**PLUGIN_SWEEPS[plugin], **overrides})
 
 
 def combined(baseline, plugin_tables, dims=DIMS):
