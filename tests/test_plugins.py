@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import plugins_example as pe
-from forwardgrad import benchmark, cli, descent, oracles, plugins, protocols, results, tangents
+from forwardgrad import benchmark, cli, oracles, plugins, protocols, results, tangents
 from forwardgrad.experiments import byom
 
 HERE = Path(__file__).resolve().parent

@@ -343,9 +343,9 @@ def check_tangent(target, label="", dims=()):
     z = np.abs(moment - np.eye(d)) / np.maximum(se, 1e-12)
     if np.any((z > COVARIANCE_Z) & (np.abs(moment - np.eye(d)) > 1e-9)):
         i, j = np.unravel_index(np.argmax(z), z.shape)
-        off = f"{z[i, j]:.0f} standard errors" if se[i, j] > 1e-12 else "exactly (it does not vary)"
+        spread = f"{z[i, j]:.0f} standard errors from" if se[i, j] > 1e-12 else "in every draw, not"
         _fail("tangent", label, f"E[v v^T] is not the identity: entry ({i}, {j}) of the second moment of {n} "
-              f"draws in d = {d} is {moment[i, j]:.3f}, {off} away from {float(i == j):.0f}")
+              f"draws in d = {d} is {moment[i, j]:.3f}, {spread} {float(i == j):.0f}")
 
 
 def check_objective(target, label="", dims=()):
