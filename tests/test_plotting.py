@@ -148,3 +148,13 @@ def test_use_style_sets_the_rc_parameters():
     with matplotlib.rc_context():
         plotting.use_style()
         assert all(matplotlib.rcParams[k] == v for k, v in plotting.STYLE.items())
+
+
+def test_solver_style_tells_tangent_laws_and_estimators_apart():
+    from forwardgrad.plotting import solver_style
+
+    assert solver_style("adam (true)") == {"color": "C2", "linestyle": "-"}
+    assert solver_style("adam (forward)")["linestyle"] == solver_style("adam (forward, rademacher)")["linestyle"] == "--"
+    assert solver_style("adam (forward, coordinate)") == {"color": "C2", "linestyle": "-."}
+    assert solver_style("adam (antithetic)")["linestyle"] == ":"
+    assert solver_style("lion (forward, rademacher)", 1)["color"] == "C5"
