@@ -12,7 +12,7 @@ LAYERS = {  # a module may import only modules of a lower layer
     "engines": 0, "timing": 0, "statistics": 0, "cache": 0, "verdicts": 0,
     "tangents": 1, "optimizers": 1, "objectives": 1,
     "oracles": 2,
-    "descent": 3,
+    "descent": 3, "plugins": 3,
     "protocols": 4, "theory": 4, "montecarlo": 4,
     "results": 5, "profiles": 5,
     "benchmark": 6, "equal_cost": 6,

@@ -161,3 +161,13 @@ def test_sign_share_figure_draws_odd_and_even_apart_with_chance():
     assert np.allclose(chance.get_ydata(), 0.5) and len(leading.get_xdata()) == 10
     assert ax.get_xscale() == "log" and fig.get_size_inches()[0] == plotting.FIGURE_WIDTH
     assert ax.get_legend() is not None
+
+
+def test_solver_style_tells_tangent_laws_and_estimators_apart():
+    from forwardgrad.plotting import solver_style
+
+    assert solver_style("adam (true)") == {"color": "C2", "linestyle": "-"}
+    assert solver_style("adam (forward)")["linestyle"] == solver_style("adam (forward, rademacher)")["linestyle"] == "--"
+    assert solver_style("adam (forward, coordinate)") == {"color": "C2", "linestyle": "-."}
+    assert solver_style("adam (antithetic)")["linestyle"] == ":"
+    assert solver_style("lion (forward, rademacher)", 1)["color"] == "C5"

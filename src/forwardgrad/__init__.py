@@ -16,6 +16,7 @@ SUBMODULES = (
     "optimizers",
     "objectives",
     "descent",
+    "plugins",
     # benchmarking: rules -> run -> store -> analyse -> draw
     "protocols",
     "benchmark",

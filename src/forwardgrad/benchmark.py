@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from forwardgrad import descent, engines, objectives, optimizers, protocols, results
+from forwardgrad import descent, engines, objectives, optimizers, plugins, protocols, results
 from forwardgrad.protocols import LADDER_EXPONENTS, BenchmarkError, rung_column, seed_sequence
 
 PARALLEL_BACKENDS = ("loky", "dask")
@@ -59,6 +59,8 @@ class Plan(NamedTuple):
 
 
 def _objective(name, custom=None):
+    if isinstance(name, plugins.Plugin):
+        return name.obj
     if custom and name in custom:
         return custom[name]
     try:
@@ -79,10 +81,11 @@ def plan(p, custom=None):
     p = protocols.validate(p)
     chunks, skipped = [], []
     for d in p.dims:
-        for name in protocols.select(p.functions, d):
+        for entry in protocols.select(p.functions, d):
+            name = plugins.name(entry)
             if not re.fullmatch(r"[A-Za-z0-9_.+-]+", name):
                 raise BenchmarkError(f"function names may hold letters, digits and _.+- only, got {name!r}")
-            obj = _objective(name, custom)
+            obj = _objective(entry, custom)
             if not obj.accepts(d):
                 raise BenchmarkError(f"function {name!r} does not accept dimension {d}")
             try:
@@ -99,15 +102,23 @@ def plan(p, custom=None):
     return Plan(tuple(chunks), tuple(skipped))
 
 
-def arms(p):
-    """``(optimizer, gradient, tangent, repeats)`` for each arm of protocol ``p``, in table order.
+def _solvers(p):
+    """``(optimizer, gradient, stochastic)`` entries of protocol ``p`` in table order; an oracle
+    is stochastic when it draws tangents (all but ``true`` among the registered ones)."""
+    return [(opt, grad, plugins.obj(grad, "gradient").tangents is not None)
+            for opt in p.optimizers for grad in p.gradients]
 
-    Every oracle but ``true`` is stochastic: it gets the protocol's tangent law and ``repeats``.
+
+def arms(p):
+    """``(optimizer, gradient, tangent, repeats)`` names for each arm of protocol ``p``, in table order.
+
+    Every oracle that draws tangents (all but ``true``) is stochastic: it gets the protocol's
+    tangent law and ``repeats``; a deterministic one runs ``true_repeats`` times with tangent ``"none"``.
     """
     return [
-        (opt, grad, "none", p.true_repeats) if grad == "true" else (opt, grad, p.arm.tangent, p.repeats)
-        for opt in p.optimizers
-        for grad in p.gradients
+        (plugins.name(opt), plugins.name(grad), plugins.name(p.arm.tangent), p.repeats) if stochastic
+        else (plugins.name(opt), plugins.name(grad), "none", p.true_repeats)
+        for opt, grad, stochastic in _solvers(p)
     ]
 
 
@@ -125,15 +136,22 @@ def starting_points(p, function, dim, seed, objective=None):
 
 
 @functools.lru_cache(maxsize=None)
-def _optimizer(name, lr):
-    # one object per (name, lr), so that the descent's cache of compiled loops can hit
-    return optimizers.get(name, lr=lr)
+def _optimizer(entry, lr):
+    # one object per (entry, lr), so that the descent's cache of compiled loops can hit
+    if isinstance(entry, plugins.Plugin):
+        return entry.obj if isinstance(entry.obj, optimizers.Optimizer) else entry.obj(lr=lr)
+    return optimizers.get(entry, lr=lr)
 
 
 @functools.lru_cache(maxsize=None)
 def _divergence(rule, threshold):
     # one rule object per (rule, threshold), for the same reason
     return protocols.DIVERGENCE_RULES[rule](threshold)
+
+
+def _object(entry):
+    """A registered name as it is (the descent looks it up), a plugin as its object."""
+    return entry.obj if isinstance(entry, plugins.Plugin) else entry
 
 
 def _is_constrained(obj):
@@ -166,7 +184,8 @@ def run_chunk(p, chunk, *, seed, engine, objective=None, progress=None):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         result = descent.descend_arms(
             obj.f,
-            [p.arm._replace(optimizer=_optimizer(opt, p.lr), gradient=grad) for opt, grad, _, _ in grid],
+            [p.arm._replace(optimizer=_optimizer(opt, p.lr), gradient=_object(grad), tangent=_object(p.arm.tangent))
+             for opt, grad, _ in _solvers(p)],
             [np.repeat(x0, r, axis=0) for *_, r in grid],
             keys=protocols.run_keys(seed, function, dim, start, repeat),
             max_steps=p.max_steps,
@@ -346,16 +365,35 @@ def _run_timed(p, chunk, seed, engine, objective, home, reporter):
 
 def _check_run(p, engine, jobs, parallel, scheduler, seed):
     p = protocols.protocol(p) if isinstance(p, str) else protocols.validate(p)
-    engine = default_engine() if engine is None else engine
+    chosen, engine = engine, default_engine() if engine is None else engine
     if engine not in engines.ENGINES:
         raise BenchmarkError(f"unknown engine {engine!r}; valid engines are {', '.join(engines.ENGINES)}")
     if engine == "jax" and not engines.has_jax():
         raise BenchmarkError(engines.JAX_MISSING)
+    if engine == "jax":
+        engine = _engine_for_plugins(p, chosen)
     if parallel not in PARALLEL_BACKENDS:
         raise BenchmarkError(f"unknown parallel backend {parallel!r}; valid: {', '.join(PARALLEL_BACKENDS)}")
     if parallel == "dask" and not scheduler:
         raise BenchmarkError("--parallel dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
     return p, engine, protocols.count(jobs, "jobs"), protocols.count(seed, "seed", minimum=0)
+
+
+def _engine_for_plugins(p, chosen):
+    """``"jax"`` when every plugin of ``p`` traces on JAX; else ``"autograd"`` with a warning
+    when the engine was left to the default, or one line of error when JAX was asked for."""
+    for entry in protocols.plugin_entries(p):
+        problem = plugins.jax_problem(entry, p.lr)
+        if problem is None:
+            continue
+        where = entry.path or entry.name
+        if chosen == "jax":
+            raise BenchmarkError(f"{entry.kind} plugin {where} does not trace on JAX ({problem}); "
+                                 f"{plugins.TRACEABLE_HINT}")
+        warnings.warn(f"{entry.kind} plugin {where} does not trace on JAX ({problem}): the sweep runs on "
+                      "autograd", UserWarning, stacklevel=3)
+        return "autograd"
+    return "jax"
 
 
 def sweep(p, *, seed=0, engine=None, jobs=1, out=None, parallel="loky", scheduler=None, progress=False,
@@ -377,6 +415,8 @@ def sweep(p, *, seed=0, engine=None, jobs=1, out=None, parallel="loky", schedule
     p, engine, jobs, seed = _check_run(p, engine, jobs, parallel, scheduler, seed)
     custom = dict(objectives or {})
     sweep_plan = plan(p, custom)
+    # the worker processes receive the objects of the test-function plugins with their chunks
+    custom.update({e.name: e.obj for e in protocols.plugin_entries(p) if e.kind == "function"})
     config = results.configuration(p, sweep_plan, seed=seed, engine=engine, custom=custom)
     done, parts = {}, None
     per_chunk = runs_per_chunk(p)

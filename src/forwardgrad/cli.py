@@ -1,5 +1,9 @@
 """The ``forwardgrad`` console script: ``bench``, ``profile`` and ``functions``.
 
+``bench`` takes your own optimizers, estimators, tangent law and test functions by import path,
+``--optimizers sgd,adam,mypkg.mymodule:lion`` (see :mod:`forwardgrad.plugins`); they are
+checked before the first run.
+
 Bad input ends with one line on stderr and a non-zero exit status, never a traceback; the
 result files only appear, atomically, once complete.
 """
@@ -13,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from forwardgrad import benchmark, engines, objectives, oracles, plotting, profiles, protocols, results
+from forwardgrad import benchmark, engines, objectives, optimizers, oracles, plotting, profiles, protocols, results
 from forwardgrad.protocols import BenchmarkError
 
 EXIT_USAGE = 2
@@ -82,12 +86,17 @@ def _parser():
     bench.add_argument("--protocol", default="paper", choices=list(protocols.PROTOCOLS),
                        help="the protocol whose fields the other options override (default: paper)")
     bench.add_argument("--functions", type=_name_list,
-                       help="comma-separated names, or a selection: paper, text, all (default: paper)")
+                       help="comma-separated names or import paths package.module:attribute of your own "
+                            "functions, or a selection: paper, text, all (default: paper)")
     bench.add_argument("--dims", type=_dim_list, help=f"comma-separated dimensions (default: {_csv(paper.dims)})")
-    bench.add_argument("--optimizers", type=_name_list, help=f"default: {_csv(paper.optimizers)}")
+    bench.add_argument("--optimizers", type=_name_list,
+                       help=f"{_csv(optimizers.OPTIMIZERS)}, or import paths package.module:attribute of your own "
+                            f"(default: {_csv(paper.optimizers)})")
     bench.add_argument("--gradients", type=_name_list,
-                       help=f"{_csv(oracles.ORACLES)} (default: {_csv(paper.gradients)})")
-    bench.add_argument("--tangent", help=f"tangent law of the stochastic oracles (default: {paper.arm.tangent})")
+                       help=f"{_csv(oracles.ORACLES)}, or import paths of your own estimators "
+                            f"(default: {_csv(paper.gradients)})")
+    bench.add_argument("--tangent", help=f"tangent law of the stochastic oracles, a name or an import path "
+                                         f"(default: {paper.arm.tangent})")
     bench.add_argument("--k", type=_positive_int,
                        help=f"tangents per step of forward, projected, guided, fd (default: {paper.arm.k})")
     bench.add_argument("--eps", type=_positive_float, help=f"finite-difference step of fd (default: {paper.arm.eps:g})")

@@ -1,5 +1,9 @@
 r"""First-order optimizers as pure ``(init, update)`` pairs, in the optax convention.
 
+Your own optimizer joins the benchmark by the same contract (see :mod:`forwardgrad.plugins`): a
+factory ``make(lr) -> Optimizer(init, update)`` like those of :data:`OPTIMIZERS`, named by import
+path on the command line (``--optimizers sgd,adam,mypkg.mymodule:lion``) or passed as the object.
+
 ``state = opt.init(x)``; ``step, state = opt.update(g, state)``; the caller does ``x = x + step``.
 States are immutable NamedTuples whose arrays have the shape of ``x`` (runs on the leading axes),
 so one optimizer advances a whole batch of independent runs. The updates are written against the
@@ -25,10 +29,14 @@ class Optimizer(NamedTuple):
 
 
 class CountState(NamedTuple):
+    """The state of an optimizer without moments: the number of updates made."""
+
     count: Any
 
 
 class MomentState(NamedTuple):
+    """The state of Adam and AdaBelief: the count, the first moment ``mu`` and the second ``nu``."""
+
     count: Any
     mu: Any
     nu: Any

@@ -9,7 +9,9 @@ tangents gives every row's directional derivative $\nabla f(x_r)\cdot v_r$.
 both differentiate the same formula and return NumPy arrays.
 
 :data:`ORACLES` registers every estimator behind one signature (see :class:`Oracle`), for the
-descent and the benchmark to pick by name.
+descent and the benchmark to pick by name. Your own estimator is an :class:`Oracle` record too,
+declaring its cost per step (``calls``, ``evaluations``); a benchmark takes it by import path or as
+the object (see :mod:`forwardgrad.plugins`).
 """
 
 import functools

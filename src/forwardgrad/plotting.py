@@ -60,11 +60,17 @@ def _pyplot():
 
 
 def solver_style(solver, index=0):
-    """Colour and line style of a solver label such as ``"adam (forward)"``."""
+    """Colour and line style of a solver label such as ``"adam (forward)"``.
+
+    The colour is the optimizer's, the line style the gradient's (dotted for any other
+    estimator); a tangent law other than the paper's Rademacher law, as in ``"adam (forward,
+    gaussian)"``, draws dash-dotted, so that two laws of one solver stay apart.
+    """
     optimizer, _, rest = solver.partition(" (")
-    gradient = rest.split(",")[0].rstrip(")")
+    gradient, _, tangent = rest.rstrip(")").partition(", ")
     color = OPTIMIZER_COLORS.get(optimizer, f"C{4 + index % 6}")
-    return {"color": color, "linestyle": GRADIENT_STYLES.get(gradient, ":")}
+    style = "-." if tangent and tangent != "rademacher" else GRADIENT_STYLES.get(gradient, ":")
+    return {"color": color, "linestyle": style}
 
 
 def log_ticks(axis, decades=None):

@@ -52,7 +52,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from forwardgrad import descent, objectives, optimizers, oracles, tangents
+from forwardgrad import descent, objectives, plugins, tangents
 from forwardgrad.engines import namespace
 
 PAPER_DIMS = objectives.PAPER_DIMS
@@ -169,6 +169,30 @@ def _names(value):
     return tuple(str(v).strip() for v in value if str(v).strip())
 
 
+def _entries(value):
+    """The entries of a list field: names split at commas, objects kept as they are."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or hasattr(value, "_fields"):
+        value = [value]  # one name, or one object (a NamedTuple such as an Optimizer is one object)
+    out = []
+    for v in value:
+        out.extend(_names(v) if isinstance(v, str) else [v])
+    return tuple(out)
+
+
+def _resolve(value, kind, dims=()):
+    """Every entry of a field resolved by :func:`forwardgrad.plugins.resolve`, once each, with
+    distinct names."""
+    try:
+        entries = tuple(plugins.resolve(v, kind, dims) for v in _entries(value))
+    except plugins.PluginError as err:
+        raise BenchmarkError(str(err)) from None
+    names = [plugins.name(e) for e in entries]
+    for n in set(names):
+        if len({e for e, m in zip(entries, names) if m == n}) > 1:
+            raise BenchmarkError(f"two different {kind}s are named {n!r}; rename one")
+    return tuple(dict.fromkeys(entries))
+
+
 def count(value, name, minimum=1):
     """``value`` as an int, or :class:`BenchmarkError` unless it is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
@@ -184,29 +208,27 @@ def _positive(value, name):
     return value
 
 
-def _functions(value):
+def _functions(value, dims):
     if isinstance(value, str) and value in SELECTIONS:
         return value
-    names = _names(value)
-    if len(names) == 1 and names[0] in SELECTIONS:
+    names = _entries(value)
+    if len(names) == 1 and isinstance(names[0], str) and names[0] in SELECTIONS:
         return names[0]
     if not names:
         raise BenchmarkError("a sweep needs at least one function")
-    return tuple(dict.fromkeys(names))
+    # a name stays a name (plan() reports an unknown one, or a dimension it does not accept); a
+    # plugin is checked in every dimension of the protocol
+    entries = tuple(n if isinstance(n, str) and not plugins.is_path(n) else _resolve([n], "function", dims)[0]
+                    for n in names)
+    _resolve([e for e in entries if isinstance(e, plugins.Plugin)], "function")  # distinct names
+    return tuple(dict.fromkeys(entries))
 
 
 def validate(p):
     """Check every field of the protocol ``p``; return it with normalised types."""
-    opt_names = _names(p.optimizers)
-    for name in opt_names:
-        if name not in optimizers.OPTIMIZERS:
-            raise BenchmarkError(f"unknown optimizer {name!r}; valid optimizers are {', '.join(optimizers.OPTIMIZERS)}")
-    gradients = _names(p.gradients)
-    for name in gradients:
-        if name not in oracles.ORACLES:
-            raise BenchmarkError(f"unknown gradient {name!r}; valid gradients are {', '.join(oracles.ORACLES)}")
-    if p.arm.tangent not in tangents.TANGENTS:
-        raise BenchmarkError(f"unknown tangent law {p.arm.tangent!r}; valid laws are {', '.join(sorted(tangents.TANGENTS))}")
+    opt_names = _resolve(p.optimizers, "optimizer")
+    gradients = _resolve(p.gradients, "gradient")
+    (tangent,) = _resolve(p.arm.tangent, "tangent") or (None,)
     if not opt_names or not gradients:
         raise BenchmarkError("a sweep needs at least one optimizer and one gradient")
     dims = tuple(count(d, "a dimension") for d in (_names(p.dims) if isinstance(p.dims, str) else p.dims))
@@ -223,15 +245,16 @@ def validate(p):
     if p.at_target not in AT_TARGET_RULES:
         raise BenchmarkError(f"unknown at-target rule {p.at_target!r}; valid: {', '.join(AT_TARGET_RULES)}")
     try:
-        arm = descent.check_arm(p.arm._replace(optimizer=None, gradient="true"))
+        arm = descent.check_arm(p.arm._replace(optimizer=None, gradient="true",
+                                               tangent=plugins.obj(tangent, "tangent")))
     except ValueError as err:
         raise BenchmarkError(str(err)) from None
     return p._replace(
-        functions=_functions(p.functions),
+        functions=_functions(p.functions, tuple(dict.fromkeys(dims))),
         dims=tuple(dict.fromkeys(dims)),
-        optimizers=tuple(dict.fromkeys(opt_names)),
-        gradients=tuple(dict.fromkeys(gradients)),
-        arm=p.arm._replace(k=arm.k, eps=float(arm.eps), alpha=float(arm.alpha), beta=float(arm.beta)),
+        optimizers=opt_names,
+        gradients=gradients,
+        arm=p.arm._replace(tangent=tangent, k=arm.k, eps=float(arm.eps), alpha=float(arm.alpha), beta=float(arm.beta)),
         starts=count(p.starts, "starts"),
         repeats=count(p.repeats, "repeats"),
         true_repeats=count(p.true_repeats, "true_repeats"),
@@ -245,18 +268,33 @@ def validate(p):
 
 
 def as_dict(p):
-    """The protocol as plain JSON-ready values (the arm's template fields as a dict)."""
+    """The protocol as plain JSON-ready values (the arm's template fields as a dict; a plugin as
+    its name, import path and source digest, :func:`forwardgrad.plugins.describe`)."""
     out = {k: list(v) if isinstance(v, tuple) else v for k, v in p._asdict().items() if k != "arm"}
-    out["arm"] = {k: getattr(p.arm, k) for k in ARM_FIELDS}
+    for field in ("optimizers", "gradients", "functions"):
+        if isinstance(out[field], list):
+            out[field] = [plugins.describe(e) for e in out[field]]
+    out["arm"] = {k: plugins.describe(getattr(p.arm, k)) for k in ARM_FIELDS}
     return out
+
+
+def plugin_entries(p):
+    """The :class:`~forwardgrad.plugins.Plugin` records of protocol ``p``, in field order."""
+    entries = list(p.optimizers) + list(p.gradients) + [p.arm.tangent]
+    entries += [] if isinstance(p.functions, str) else list(p.functions)
+    return [e for e in entries if isinstance(e, plugins.Plugin)]
+
+
+def _joined(entries):
+    return ",".join(plugins.name(e) for e in entries)
 
 
 def summary(p):
     """A one-line description of protocol ``p`` for logs and book pages."""
-    functions = p.functions if isinstance(p.functions, str) else ",".join(p.functions)
+    functions = p.functions if isinstance(p.functions, str) else _joined(p.functions)
     return (
         f"{p.name}: functions {functions} in d = {','.join(map(str, p.dims))}; "
-        f"{','.join(p.optimizers)} x {','.join(p.gradients)} (tangent {p.arm.tangent}), "
+        f"{_joined(p.optimizers)} x {_joined(p.gradients)} (tangent {plugins.name(p.arm.tangent)}), "
         f"{p.starts} starts x {p.repeats} repeats, lr {p.lr}, target f*+{p.target_gap}, "
         f"stop f*+{p.stop_gap}, budget {p.max_steps}, divergence {p.divergence}, cost {p.cost}"
     )

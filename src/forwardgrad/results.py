@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forwardgrad import descent, protocols
+from forwardgrad import descent, plugins, protocols
 from forwardgrad.protocols import LADDER_EXPONENTS, RUNG_COLUMNS, BenchmarkError, rung_column
 
 FORMAT = "forwardgrad-benchmark/2"
@@ -124,8 +124,14 @@ def _existing_ancestor(path):
 
 
 def configuration(p, sweep_plan, *, seed, engine, custom=()):
-    """The configuration that determines a table: what the sidecar and the resume check hold."""
+    """The configuration that determines a table: what the sidecar and the resume check hold.
+
+    With plugins (:mod:`forwardgrad.plugins`), ``"plugins"`` lists each one's name, kind, import
+    path and source digest, so an edited plugin makes another configuration."""
+    entries = protocols.plugin_entries(p)
+    extra = {"plugins": [plugins.describe(e) for e in entries]} if entries else {}
     return {
+        **extra,
         "custom_functions": sorted(custom),
         "format": FORMAT,
         "protocol": protocols.as_dict(p),

@@ -7,6 +7,9 @@ what the lockstep descent uses); all offer ``standard_normal(size)`` and ``rando
 :func:`signs` draws fair $\pm 1$ from any of them. Each law is written once against the array
 namespace of the draws, so it runs on both engines.
 
+Your own law joins the benchmark by the same contract (see :mod:`forwardgrad.plugins`): it
+draws from ``rng`` only, through those methods, and returns the requested shape.
+
 Belouze (2022), Definitions 1, 3, 6 and 8; Baydin et al. (2022) for the Gaussian law.
 """
 

@@ -6,6 +6,10 @@ flags). Where the original departs from the literature we follow the literature;
 departures are listed by :func:`corrections` and the original definitions stay available
 through :func:`original` for the audit.
 
+Your own test function is made with the decorator the collection uses, :func:`objective`, with
+``registry={}`` so that it stays out of the collection (and out of the paper's selection); a
+benchmark takes it by import path or as the object (see :mod:`forwardgrad.plugins`).
+
 >>> import forwardgrad as fg
 >>> obj = fg.objectives.get("rosenbrock")
 >>> x_star, f_star = obj.minimum(10)
@@ -17,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from . import fixed, originals, scalable  # noqa: F401  (importing registers them)
-from ._registry import FLAGS, ORIGINALS, REGISTRY, Correction, Objective, UnknownMinimum, lookup
+from ._registry import FLAGS, ORIGINALS, REGISTRY, Correction, Objective, UnknownMinimum, lookup, objective
 from .modality import (distinct_minima, find_local_minima, local_minima, local_search, measure_modality,
                        modality_rng, modality_table, newton_search)
 
 __all__ = [
-    "FLAGS", "REGISTRY", "ORIGINALS", "PAPER_DIMS", "Objective", "UnknownMinimum", "Correction",
+    "FLAGS", "REGISTRY", "ORIGINALS", "PAPER_DIMS", "Objective", "UnknownMinimum", "Correction", "objective",
     "get", "names", "paper_selection", "corrections", "original", "original_names",
     "local_minima", "find_local_minima", "local_search", "newton_search", "distinct_minima",
     "measure_modality", "modality_rng", "modality_table", "describe",
