@@ -153,10 +153,11 @@ def f_pen(xp, x):
 def affine(xp, x, M, b=0.0):
     r""":math:`b + Mx` on the last axis of ``x``, summed in COCO's order (term by term, ``j``
     increasing): on f19 and f23 a matrix product's other order moves values by more than
-    1e-9 relative, as the cosine of a large argument and the digits of :math:`2^{32} z` amplify it."""
-    y = b + x[..., 0:1] * M[:, 0]
+    1e-9 relative, as the cosine of a large argument and the digits of :math:`2^{32} z` amplify it.
+    ``M`` may carry leading axes (one matrix per instance, :func:`stacked`)."""
+    y = b + x[..., 0:1] * M[..., :, 0]
     for j in range(1, x.shape[-1]):
-        y = y + x[..., j:j + 1] * M[:, j]
+        y = y + x[..., j:j + 1] * M[..., :, j]
     return y
 
 
@@ -407,7 +408,7 @@ def f20(xp, x, p):
     d = x.shape[-1]
     a = 2 * np.abs(p["x_opt"])
     xh = 2 * np.sign(p["x_opt"]) * x
-    zh = xp.concatenate([xh[..., :1], xh[..., 1:] + 0.25 * (xh[..., :-1] - a[:-1])], axis=-1)
+    zh = xp.concatenate([xh[..., :1], xh[..., 1:] + 0.25 * (xh[..., :-1] - a[..., :-1])], axis=-1)
     z = 100 * (lam(10.0, d) * (zh - a) + a)
     core = -xp.sum(z * xp.sin(safe_sqrt(xp, xp.abs(z))), axis=-1) / (100 * d)
     return core + SCHWEFEL_CONSTANT + 100 * f_pen(xp, z / 100)
@@ -533,6 +534,32 @@ def _objective(function, instance):
                      reference=f"[H09] f{function} ({NAMES[function]})")
 
 
+def stacked(function, instances, d):
+    r"""The bbob function ``function`` over several instances at once, as :math:`f - f_{opt}`.
+
+    ``f(x)`` takes ``x`` of shape ``(n, d)`` whose rows cycle through ``instances`` (row ``r``
+    belongs to ``instances[r % len(instances)]``; ``n`` must be a multiple of their number) and
+    returns the precision :math:`f(x_r) - f_{opt}` of each row: one lockstep batch then holds every
+    instance of a function, each arm's rows in instance order, and one target serves them all.
+    """
+    instances = tuple(instances)
+    ps = [parameters(function, i, d) for i in instances]
+    keys = [k for k, v in ps[0].items() if isinstance(v, np.ndarray)]
+    p = {**ps[0], **{k: np.stack([q[k] for q in ps]) for k in keys},
+         "f_opt": np.array([q["f_opt"] for q in ps])}
+    formula, m = FORMULAS[function], len(instances)
+
+    def f(x):
+        xp = _namespace(x)
+        n = x.shape[0]
+        if x.ndim != 2 or x.shape[-1] != d or n % m:
+            raise ValueError(f"stacked bbob f{function} needs (k * {m}, {d}) points, got {tuple(x.shape)}")
+        rows = xp.reshape(x, (n // m, m, d))
+        return xp.reshape(formula(xp, rows, p), (n,))
+
+    return f
+
+
 def is_bbob(name):
     """Whether ``name`` names a bbob function (``bbob/...``)."""
     return isinstance(name, str) and name.startswith(PREFIX)
@@ -540,4 +567,4 @@ def is_bbob(name):
 
 __all__ = ["FUNCTIONS", "NAMES", "GROUPS", "INSTANCES", "names", "get", "parse", "parameters",
            "uniform", "gauss", "rotation", "x_opt", "f_opt", "t_osz", "t_asy", "f_pen", "lam",
-           "affine", "is_bbob"]
+           "affine", "is_bbob", "stacked"]
