@@ -21,7 +21,7 @@ TARGETS = (100.0, 10.0, 1.0, 1e-1, 1e-3, 1e-8)
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("coco")
-    parts = [coco.run(f, d, instances=(1, 2, 3, 4, 5), budget=60 * d, lr=0.05, optimizers_=("sgd", "adam"))
+    parts = [coco.run(f, d, instances=(1, 2, 3, 4, 5), steps=30 * d, lr=0.05, optimizers_=("sgd", "adam"))
              for f, d in [(1, 2), (8, 3), (1, 5)]]
     import pandas as pd
     table = pd.concat([t for t, _ in parts], ignore_index=True)
@@ -88,6 +88,39 @@ def test_trial_lines_follow_the_target_grid():
 
 def test_step_costs():
     assert coco.step_cost("forward", 20) == 2 and coco.step_cost("true", 20) == 21
-    assert coco.max_steps(201, "forward", 10) == 100 and coco.max_steps(201, "true", 10) == 18
+    assert coco.iterate_evaluations(0, 21) == 1 and coco.iterate_evaluations(3, 2) == 7
     with pytest.raises(ValueError, match="COCO costs"):
         coco.step_cost("fd", 3)
+
+
+def test_cli_bench_suite_bbob_writes_a_folder_cocopp_reads(tmp_path, capsys):
+    from forwardgrad import cli
+
+    out = tmp_path / "bbob"
+    status = cli.run(["bench", "--suite", "bbob", "--functions", "f1,bbob/f8", "--dims", "2,3",
+                      "--instances", "1,2", "--optimizers", "adam", "--max-steps", "40", "--out", str(out), "--quiet"])
+    assert status == 0
+    assert sorted(p.name for p in out.iterdir()) == ["adam_forward", "adam_true", "runs.csv"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert len(cocopp.pproc.DataSetList(str(out / "adam_true"))) == 4
+    assert cli.run(["bench", "--suite", "bbob", "--functions", "f1", "--out", str(out)]) == 1  # not empty
+    assert cli.run(["bench", "--suite", "bbob", "--functions", "f25", "--out", str(tmp_path / "x")]) == 1
+    assert "f1 to f24" in capsys.readouterr().err
+
+
+def test_cocopp_needs_no_network(runs, tmp_path, monkeypatch):
+    """cocopp's runtime ECDFs of our folders, with every socket connection refused."""
+    import socket
+
+    from forwardgrad.experiments import bbob as chapter
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.chdir(tmp_path)
+    folder, table, traces, algs = runs
+    files = chapter.cocopp_ecdf(sorted(algs), tmp_path / "pp")
+    assert sorted(files) == [2, 3, 5] and all(p.stat().st_size > 0 for p in files.values())
