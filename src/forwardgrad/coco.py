@@ -21,7 +21,6 @@ a platform for comparing continuous optimizers in a black-box setting. Optim. Me
 36(1), 114-144; the data format is the one ``cocoex``'s ``bbob`` observer writes (``bbob-new2``).
 """
 
-import math
 from pathlib import Path
 
 import numpy as np

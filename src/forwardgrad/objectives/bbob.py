@@ -21,7 +21,7 @@ import math
 import numpy as np
 
 from ..engines import namespace as _namespace
-from ._registry import Objective, lookup, prod, safe_pow, safe_sqrt
+from ._registry import Objective, prod, safe_pow, safe_sqrt
 
 FUNCTIONS = tuple(range(1, 25))
 NAMES = {1: "sphere", 2: "ellipsoid", 3: "rastrigin", 4: "bueche_rastrigin", 5: "linear_slope",
