@@ -19,6 +19,7 @@ SUBMODULES = (
     # benchmarking: rules -> run -> store -> analyse -> draw
     "protocols",
     "benchmark",
+    "coco",
     "results",
     "statistics",
     "profiles",
