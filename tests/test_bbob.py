@@ -119,3 +119,15 @@ def test_jax_engine_matches_autograd(function):
     _, ta = fg.oracles.true_gradient(obj.f, x)
     _, tj = fg.oracles.true_gradient(obj.f, x, engine="jax")
     np.testing.assert_allclose(np.asarray(tj), ta, rtol=1e-6, atol=1e-9 * np.max(np.abs(ta)))
+
+
+@pytest.mark.parametrize("function", bbob.FUNCTIONS)
+def test_stacked_instances_are_each_instance_minus_its_f_opt(function):
+    d, instances = 4, (2, 5, 9)
+    f = bbob.stacked(function, instances, d)
+    x = np.random.default_rng(function).uniform(-5, 5, (2 * len(instances), d))
+    expected = [fg.objectives.get(f"bbob/f{function}", instance=instances[r % 3]).f(x[r])
+                - bbob.parameters(function, instances[r % 3], d)["f_opt"] for r in range(len(x))]
+    np.testing.assert_allclose(f(x), expected, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="stacked bbob"):
+        f(x[:4])
