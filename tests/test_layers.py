@@ -15,7 +15,7 @@ LAYERS = {  # a module may import only modules of a lower layer
     "descent": 3, "plugins": 3,
     "protocols": 4, "theory": 4, "montecarlo": 4,
     "results": 5, "profiles": 5,
-    "benchmark": 6, "equal_cost": 6,
+    "benchmark": 6, "equal_cost": 6, "coco": 6,
     "plotting": 7,
     "experiments": 8,
     "cli": 9,

@@ -20,6 +20,7 @@ SUBMODULES = (
     # benchmarking: rules -> run -> store -> analyse -> draw
     "protocols",
     "benchmark",
+    "coco",
     "results",
     "statistics",
     "profiles",

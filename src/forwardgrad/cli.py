@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from forwardgrad import benchmark, engines, objectives, optimizers, oracles, plotting, profiles, protocols, results
+from forwardgrad import benchmark, coco, engines, objectives, optimizers, oracles, plotting, profiles, protocols, results
+from forwardgrad.objectives import bbob
 from forwardgrad.protocols import BenchmarkError
 
 EXIT_USAGE = 2
@@ -83,6 +84,12 @@ def _parser():
         "bench", help="run a protocol over a grid into a CSV table",
         description="Run a benchmark protocol over its grid into a CSV table and its JSON sidecar. Every "
                     "option left out keeps the protocol's value, shown here for the paper protocol.")
+    bench.add_argument("--suite", choices=["bbob"],
+                       help="run COCO's bbob suite instead of a protocol: writes COCO's data folder (one "
+                            "sub-folder per solver, for cocopp) and the run table; --functions takes f1..f24 "
+                            "(default all), --dims defaults to 2,5,10,20, the budget is --max-steps or "
+                            f"{coco.STEPS_PER_DIM} d steps, the engine autograd")
+    bench.add_argument("--instances", type=_dim_list, help="bbob instances (default: 1-15)")
     bench.add_argument("--protocol", default="paper", choices=list(protocols.PROTOCOLS),
                        help="the protocol whose fields the other options override (default: paper)")
     bench.add_argument("--functions", type=_name_list,
@@ -141,7 +148,50 @@ def _profile_kinds():
     return ("performance", "data", "accuracy", "ecdf")
 
 
+def _bbob_function(name):
+    return bbob.parse(name if str(name).startswith(bbob.PREFIX) else bbob.PREFIX + str(name))[0]
+
+
+def _bench_bbob(args):
+    """``bench --suite bbob``: :func:`forwardgrad.coco.run` per (function, dimension), the COCO
+    folder and the run table (CSV) in ``--out`` (default ``results/bbob``)."""
+    import pandas as pd
+
+    functions = tuple(_bbob_function(n) for n in args.functions) if args.functions else bbob.FUNCTIONS
+    dims = args.dims or coco.DIMS
+    if min(dims) < 2:
+        raise BenchmarkError("bbob functions need d >= 2")
+    options = {"instances": args.instances or bbob.INSTANCES, "lr": args.lr or 0.01, "seed": args.seed}
+    if args.optimizers:
+        options["optimizers_"] = args.optimizers
+    if args.gradients:
+        options["gradients"] = args.gradients
+    for name in options.get("gradients", ()):
+        coco.step_cost(name, 2)  # only true and forward have a COCO cost
+    for name in options.get("optimizers_", ()):
+        protocols.validate(protocols.PROTOCOLS["paper"]._replace(optimizers=(name,)))
+    out = args.out or Path("results") / "bbob"
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        raise BenchmarkError(f"{out} exists and is not empty: pass --overwrite or another --out")
+    parts = []
+    for f in functions:
+        for d in dims:
+            steps = args.max_steps or coco.STEPS_PER_DIM * d
+            if not args.quiet:
+                print(f"forwardgrad bench: bbob f{f} d = {d}, {steps} steps", file=sys.stderr)
+            parts.append(coco.run(f, d, steps=steps, engine=args.engine or "autograd", **options))
+    table = pd.concat([t for t, _ in parts], ignore_index=True)
+    traces = [tr for _, trs in parts for tr in trs]
+    folders = coco.write(out, table, traces)
+    table.to_csv(out / "runs.csv", index=False)
+    print(f"{len(table)} runs: COCO data for {len(folders)} solvers in {out}/ (cocopp.main('{out}/*')), "
+          f"run table {out / 'runs.csv'}")
+    return 0
+
+
 def _bench(args):
+    if args.suite == "bbob":
+        return _bench_bbob(args)
     overrides = {
         "functions": args.functions,
         "dims": args.dims,

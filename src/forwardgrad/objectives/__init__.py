@@ -20,7 +20,7 @@ True
 import numpy as np
 import pandas as pd
 
-from . import fixed, originals, scalable  # noqa: F401  (importing registers them)
+from . import bbob, fixed, originals, scalable  # noqa: F401  (importing registers them)
 from ._registry import FLAGS, ORIGINALS, REGISTRY, Correction, Objective, UnknownMinimum, lookup, objective
 from .modality import (distinct_minima, find_local_minima, local_minima, local_search, measure_modality,
                        modality_rng, modality_table, newton_search)
@@ -29,15 +29,23 @@ __all__ = [
     "FLAGS", "REGISTRY", "ORIGINALS", "PAPER_DIMS", "Objective", "UnknownMinimum", "Correction", "objective",
     "get", "names", "paper_selection", "corrections", "original", "original_names",
     "local_minima", "find_local_minima", "local_search", "newton_search", "distinct_minima",
-    "measure_modality", "modality_rng", "modality_table", "describe",
+    "measure_modality", "modality_rng", "modality_table", "describe", "bbob",
 ]
 
 PAPER_DIMS = (2, 10, 100)  # the dimensions of the paper's benchmark
 CORRECTION_COLUMNS = ("name", "original", "ours", "source")
 
 
-def get(name):
-    """The :class:`Objective` called ``name``; ``KeyError`` (with close names) if there is none."""
+def get(name, instance=None):
+    """The :class:`Objective` called ``name``; ``KeyError`` (with close names) if there is none.
+
+    Names starting ``bbob/`` are COCO's bbob functions (:mod:`.bbob`):
+    ``get("bbob/f8", instance=1)`` or ``get("bbob/f8/i1")``; ``instance`` is for them only.
+    """
+    if bbob.is_bbob(name):
+        return bbob.get(name, instance)
+    if instance is not None:
+        raise ValueError(f"instance= is for bbob functions ('bbob/f<n>'), not {name!r}")
     return lookup(name, REGISTRY)
 
 
