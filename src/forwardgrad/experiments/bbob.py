@@ -32,11 +32,13 @@ def _refuse(*args, **kwargs):
 
 def offline(fn, *args, **kwargs):
     """``fn(*args, **kwargs)`` with no network (connections and name lookups refused), cocopp's
-    printing and warnings silenced; returns its value."""
+    printing and warnings silenced (cocopp resets the warning filters itself, so its warnings
+    are also kept off stderr, where the book's build would count them); returns its value."""
     saved = socket.socket.connect, socket.create_connection, socket.getaddrinfo
     socket.socket.connect = socket.create_connection = socket.getaddrinfo = _refuse
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        with (warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()),
+              contextlib.redirect_stderr(io.StringIO())):
             warnings.simplefilter("ignore")
             return fn(*args, **kwargs)
     finally:
