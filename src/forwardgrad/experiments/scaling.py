@@ -22,6 +22,7 @@ namespace of $\theta$ and takes its tangents as arguments, so it runs on autogra
 """
 
 import functools
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -169,30 +170,185 @@ def local_estimate(theta_ext, x, y, sizes, v, engine="autograd"):
     return loss, d[..., block_of(sizes)] * v
 
 
-def local_guess_estimate(theta_ext, x, y, sizes, rng, alpha, engine="autograd"):
-    r"""Fournier et al.'s local guess: the guided estimate of :func:`forwardgrad.oracles.guided_estimate`
-    of the global loss with guess $u$ = the network part of :func:`local_gradient`, tangent
-    $v \sim \mathcal N(0, \frac\alpha P I + (1-\alpha)\hat u\hat u^\top)$ drawn by
-    :func:`forwardgrad.oracles.guided_tangent` from ``rng`` (a ``numpy.random.Generator``, or
-    :class:`JaxNormal` inside JAX code). The heads descend their exact local gradient. Returns
-    ``(global loss (...), g (..., P + H))``."""
+def local_guess_estimate(theta_ext, x, y, sizes, engine="autograd"):
+    r"""Fournier et al.'s local guess: the global loss's directional derivative along the guess,
+    $g = (\nabla\mathcal L\cdot\hat u)\,\hat u$, with $\hat u$ the unit network part of
+    :func:`local_gradient` (one jvp). Biased: it is the projection of $\nabla\mathcal L$ on the
+    guess, so its cosine with the gradient is that of the guess, up to sign. (The unbiased guided
+    estimate of :func:`forwardgrad.oracles.guided_estimate` keeps an isotropic part scaled by
+    $P/\alpha$, whose noise dominates at these $P$.) The heads descend their exact local gradient.
+    Returns ``(global loss (...), g (..., P + H))``."""
     xp = namespace(theta_ext)
     p = nets.n_params(sizes)
     local = local_gradient(theta_ext, x, y, sizes, engine)
-    v = oracles.guided_tangent(rng, local[..., :p], alpha, tuple(local[..., :p].shape))
-    loss, g = oracles.guided_estimate(lambda th: nets.cross_entropy(th, x, y, sizes),
-                                      theta_ext[..., :p], v, local[..., :p], alpha, engine)
-    return loss, xp.concatenate([g, local[..., p:]], axis=-1)
+    u = local[..., :p]
+    u_hat = u * (1.0 / xp.sqrt(xp.maximum((u * u).sum(axis=-1, keepdims=True), 1e-300)))
+    loss, d = oracles.value_and_directional(lambda th: nets.cross_entropy(th, x, y, sizes),
+                                            theta_ext[..., :p], u_hat, engine)
+    return loss, xp.concatenate([d[..., None] * u_hat, local[..., p:]], axis=-1)
 
 
-class JaxNormal:
-    """A ``standard_normal(shape)`` source from a JAX key, for :func:`forwardgrad.oracles.guided_tangent`
-    inside traced code: every call splits the key it holds."""
+def estimate(name, theta_ext, x, y, sizes, key, alpha=0.5):
+    r"""The estimate ``name`` (one of :data:`ESTIMATORS`) of the gradient, inside JAX code: its
+    tangents are drawn from the JAX ``key`` (Rademacher, except the local guess's Gaussian). Returns
+    ``(minibatch loss (runs,), g (runs, P + H))``; the heads get 0 from the global estimators."""
+    jax = load_jax()
+    jnp = jax.numpy
+    p = nets.n_params(sizes)
+    theta = theta_ext[..., :p]
+    pad = jnp.zeros(tuple(theta_ext.shape[:-1]) + (theta_ext.shape[-1] - p,))
+    if name == "true":
+        loss, g = oracles.value_and_grad(lambda th: nets.cross_entropy(th, x, y, sizes), theta, "jax")
+    elif name == "weight":
+        v = jax.random.rademacher(key, theta.shape, dtype=float)
+        loss, g = weight_estimate(theta, x, y, sizes, v, "jax")
+    elif name == "activity":
+        u = jax.random.rademacher(key, tuple(x.shape[:-1]) + (sum(sizes[1:]),), dtype=float)
+        loss, g = activity_estimate(theta, x, y, sizes, u, "jax")
+    elif name == "local":
+        return local_estimate(theta_ext, x, y, sizes, jax.random.rademacher(key, theta_ext.shape, dtype=float), "jax")
+    elif name == "local guess":
+        return local_guess_estimate(theta_ext, x, y, sizes, "jax")
+    else:
+        raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, got {name!r}")
+    return loss, jnp.concatenate([g, pad], axis=-1)
 
-    def __init__(self, key):
-        self.key = key
 
-    def standard_normal(self, shape):
-        jax = load_jax()
-        self.key, sub = jax.random.split(self.key)
-        return jax.random.normal(sub, shape)
+@functools.lru_cache(maxsize=64)
+def _segment(name, sizes, alpha):
+    """One jitted ``lax.scan`` of SGD steps; the full-batch loss is computed where ``mask`` says."""
+    jax = load_jax()
+    jnp = jax.numpy
+
+    def step(carry, inputs):
+        theta, key = carry
+        idx, evaluate, (x, y, lr) = inputs[0], inputs[1], inputs[2]
+        key, sub = jax.random.split(key)
+        _, g = estimate(name, theta, x[idx], y[idx], sizes, sub, alpha)
+        loss = jax.lax.cond(evaluate, lambda t: nets.cross_entropy(t[..., :nets.n_params(sizes)], x, y, sizes),
+                            lambda t: jnp.full(t.shape[:-1], jnp.nan), theta)
+        return (theta - lr * g, key), loss
+
+    @jax.jit
+    def segment(theta, key, idx, mask, x, y, lr):
+        body = lambda c, i: step(c, (i[0], i[1], (x, y, lr)))  # noqa: E731
+        return jax.lax.scan(body, (theta, key), (idx, mask))
+
+    return segment
+
+
+def eval_steps(cap, growth=1.05):
+    """Steps at which :func:`train` measures the training loss: 0, then a geometric grid of ratio
+    ``growth`` up to ``cap`` (every step at first): steps to the target are known to that ratio."""
+    grid = np.unique(np.round(growth ** np.arange(0, math.log(cap) / math.log(growth) + 1)).astype(int))
+    return np.concatenate([[0], grid[grid <= cap]])
+
+
+class Run(NamedTuple):
+    """Steps to the target of every (learning rate, seed) of :func:`train`: NaN if censored."""
+
+    lrs: np.ndarray  # (L,)
+    steps: np.ndarray  # (L, S) first evaluated step with training loss <= target; NaN if never
+    cap: int  # steps tried at most
+    ran: int  # steps actually run (the sweep stops once some rate has all its seeds at target)
+    initial_loss: float
+
+
+def train(sizes, data, name, lrs, seeds, target, cap, batch_size=32, segment=500, alpha=0.5, seed=0):
+    r"""SGD with estimator ``name`` on ``data`` for every learning rate of ``lrs`` and ``seeds`` seeds.
+
+    Seed $s$ fixes the initial network (LeCun normal, zero heads) and the minibatches, shared by
+    every estimator and learning rate (common random numbers); the tangents come from a JAX key
+    per (estimator seed, ``seed``). The full training cross-entropy is measured at
+    :func:`eval_steps`; the runs stop at ``cap`` steps, or as soon as some learning rate has every
+    seed at or below ``target`` (no other rate can then have a smaller median: see :func:`tuned`).
+    """
+    jax = load_jax()
+    jnp = jax.numpy
+    sizes = tuple(int(n) for n in sizes)
+    lrs = np.asarray(lrs, dtype=float)
+    net = nets.Net(sizes)
+    runs = lrs.size * seeds
+    thetas = []
+    for s in range(seeds):
+        rng = np.random.default_rng(np.random.SeedSequence([int(seed), s, 0]))
+        thetas.append(np.concatenate([nets.init_params(rng, net, 1)[0], np.zeros(n_heads(sizes))]))
+    theta = jnp.asarray(np.tile(np.stack(thetas), (lrs.size, 1)))
+    batches = np.stack([np.random.default_rng(np.random.SeedSequence([int(seed), s, 1])).integers(
+        0, len(data.y_train), size=(cap, batch_size)) for s in range(seeds)], axis=1)  # (cap, S, B)
+    batches = np.tile(batches, (1, lrs.size, 1))
+    key = jax.random.key(int(np.random.SeedSequence([int(seed), ESTIMATORS.index(name)]).generate_state(1)[0]),
+                         impl="rbg")
+    marks = eval_steps(cap)
+    x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
+    lr = jnp.asarray(np.repeat(lrs, seeds)[:, None])
+    run = _segment(name, sizes, float(alpha))
+    initial = np.asarray(nets.cross_entropy(theta[:, :nets.n_params(sizes)], x, y, sizes))
+    steps = np.full(runs, np.nan)
+    steps[initial <= target] = 0
+    done = 0
+    while done < cap:
+        n = min(segment, cap - done)
+        idx = np.zeros((segment, runs, batch_size), dtype=int)
+        idx[:n] = batches[done:done + n]
+        mask = np.isin(np.arange(done + 1, done + segment + 1), marks) & (np.arange(segment) < n)
+        (theta, key), losses = run(theta, key, jnp.asarray(idx), jnp.asarray(mask), x, y, lr)
+        losses = np.asarray(losses)[:n]
+        hit = (losses <= target) & np.isnan(steps)[None, :]
+        first = np.argmax(hit, axis=0)
+        new = hit.any(axis=0)
+        steps[new] = done + 1 + first[new]
+        done += n
+        if np.isfinite(steps.reshape(lrs.size, seeds)).all(axis=1).any():
+            break
+    return Run(lrs, steps.reshape(lrs.size, seeds), int(cap), int(done), float(np.median(initial)))
+
+
+def tuned(run):
+    """``(lr, steps (S,))``: the learning rate whose median steps to target is smallest (censored
+    runs count as infinitely many steps), and its per-seed steps (NaN: censored)."""
+    med = np.median(np.where(np.isnan(run.steps), np.inf, run.steps), axis=1)
+    i = int(np.argmin(med))
+    return float(run.lrs[i]), run.steps[i]
+
+
+def exponent_fit(p, ratios, n_boot, rng):
+    r"""The least-squares slope $e$ of $\log r$ against $\log P$, from the median ratio over seeds at
+    each $P$, with a bootstrap interval: the seeds of every $P$ are resampled
+    (:func:`forwardgrad.statistics.resample`). ``ratios``: ``(n_P, S)``, all finite. Returns
+    ``(e, lower, upper, se)``, ``se`` the bootstrap standard deviation."""
+    p, ratios = np.log(np.asarray(p, dtype=float)), np.asarray(ratios, dtype=float)
+    if not np.all(np.isfinite(ratios) & (ratios > 0)) or p.size < 2:
+        raise ValueError("the fit needs at least two sizes and finite positive ratios")
+
+    def slope(r):
+        return float(np.polyfit(p, np.log(np.median(r, axis=1)), 1)[0])
+
+    draws = np.stack([statistics.resample(ratios.shape[1], n_boot, rng) for _ in p], axis=1)  # (n_boot, n_P, S)
+    boot = np.array([slope(np.take_along_axis(ratios, d, axis=1)) for d in draws])
+    lower, upper = statistics.percentile_interval(boot)
+    return slope(ratios), float(lower), float(upper), float(boot.std(ddof=1))
+
+
+def cosines(sizes, data, draws, batch_size=32, alpha=0.5, seed=0):
+    r"""The cosine of every estimator of :data:`ESTIMATORS` with the true minibatch gradient (network
+    part), at a LeCun-normal initial point with heads at zero: ``{name: (draws,)}``, one minibatch,
+    ``draws`` independent tangents (JAX engine)."""
+    jax = load_jax()
+    jnp = jax.numpy
+    sizes = tuple(int(n) for n in sizes)
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 2]))
+    theta = np.concatenate([nets.init_params(rng, nets.Net(sizes), 1)[0], np.zeros(n_heads(sizes))])
+    idx = rng.integers(0, len(data.y_train), batch_size)
+    x, y = jnp.asarray(data.x_train[idx]), jnp.asarray(data.y_train[idx])
+    thetas = jnp.asarray(np.tile(theta, (draws, 1)))
+    p = nets.n_params(sizes)
+    grad = np.asarray(estimate("true", thetas[:1], x, y, sizes, None)[1])[0, :p]
+    out = {}
+    for i, name in enumerate(ESTIMATORS):
+        key = jax.random.key(int(np.random.SeedSequence([int(seed), 3, i]).generate_state(1)[0]), impl="rbg")
+        g = np.asarray(jax.jit(lambda t, k, n=name: estimate(n, t, x, y, sizes, k, alpha)[1])(thetas, key))[:, :p]
+        out[name] = g @ grad / (np.linalg.norm(g, axis=-1) * np.linalg.norm(grad))
+    guess = np.asarray(local_gradient(jnp.asarray(theta), x, y, sizes, "jax"))[:p]
+    out["guess itself"] = np.array([guess @ grad / (np.linalg.norm(guess) * np.linalg.norm(grad))])
+    return out
