@@ -182,7 +182,7 @@ def local_guess_estimate(theta_ext, x, y, sizes, engine="autograd"):
     p = nets.n_params(sizes)
     local = local_gradient(theta_ext, x, y, sizes, engine)
     u = local[..., :p]
-    u_hat = u * (1.0 / xp.sqrt(xp.maximum((u * u).sum(axis=-1, keepdims=True), 1e-300)))
+    u_hat = u * xp.sqrt(1.0 / xp.maximum((u * u).sum(axis=-1, keepdims=True), 1e-300))  # no rsqrt
     loss, d = oracles.value_and_directional(lambda th: nets.cross_entropy(th, x, y, sizes),
                                             theta_ext[..., :p], u_hat, engine)
     return loss, xp.concatenate([d[..., None] * u_hat, local[..., p:]], axis=-1)
@@ -351,4 +351,27 @@ def cosines(sizes, data, draws, batch_size=32, alpha=0.5, seed=0):
         out[name] = g @ grad / (np.linalg.norm(g, axis=-1) * np.linalg.norm(grad))
     guess = np.asarray(local_gradient(jnp.asarray(theta), x, y, sizes, "jax"))[:p]
     out["guess itself"] = np.array([guess @ grad / (np.linalg.norm(guess) * np.linalg.norm(grad))])
+    return out
+
+
+LRS = {  # learning-rate grids, half decades; a tuned rate on an edge is reported by the chapter
+    "true": (0.3, 1.0, 3.0, 10.0, 30.0),
+    "weight": (3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1),
+    "activity": (0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
+    "local": (3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1),
+    "local guess": (0.1, 0.3, 1.0, 3.0, 10.0, 30.0),
+}
+
+
+def sweep(widths, data, target, cap, seeds, names=ESTIMATORS, seed=0):
+    """:func:`train` for every hidden width of ``widths`` (one tanh layer) and estimator of
+    ``names`` at its grid :data:`LRS`. A wider network is not run for an estimator whose tuned runs
+    were all censored at the previous width (the fit stops there). Returns ``{(width, name): Run}``."""
+    out = {}
+    for name in names:
+        for h in widths:
+            run = train((data.x_train.shape[1], int(h), 10), data, name, LRS[name], seeds, target, cap, seed=seed)
+            out[int(h), name] = run
+            if np.isnan(tuned(run)[1]).all():
+                break
     return out
