@@ -139,3 +139,34 @@ def test_both_engines_give_the_same_estimates():
     for pair in pairs:
         (fa, ga), (fj, gj) = pair("autograd"), pair("jax")
         assert np.allclose(np.asarray(fj), fa, rtol=1e-12) and np.allclose(np.asarray(gj), ga, rtol=1e-10, atol=1e-14)
+
+
+def test_exponent_fit_recovers_a_power_law():
+    rng = np.random.default_rng(0)
+    p = np.array([100.0, 1000.0, 10000.0])
+    ratios = 3.0 * p[:, None] ** 0.5 * np.exp(0.05 * rng.standard_normal((3, 8)))
+    e, lower, upper, se = scaling.exponent_fit(p, ratios, 500, np.random.default_rng(1))
+    assert lower < 0.5 < upper and abs(e - 0.5) < 0.05 and 0 < se < 0.05
+    with pytest.raises(ValueError):
+        scaling.exponent_fit(p, np.full((3, 8), np.nan), 10, rng)
+
+
+def test_tuned_prefers_the_smallest_median_and_counts_censored_runs_as_infinite():
+    run = scaling.Run(np.array([0.1, 1.0, 10.0]), np.array([[5.0, 6.0, 7.0], [3.0, np.nan, np.nan], [4.0, 4.0, np.nan]]),
+                      100, 100, 2.3)
+    lr, steps = scaling.tuned(run)
+    assert lr == 10.0 and np.isnan(steps[2])
+
+
+def test_eval_steps_are_a_geometric_grid_from_zero_to_the_cap():
+    marks = scaling.eval_steps(1000)
+    assert marks[0] == 0 and marks[1] == 1 and marks[-1] <= 1000 and np.all(np.diff(marks) > 0)
+    assert np.all(np.diff(marks[:10]) == 1)  # every step at first
+    big = marks[marks >= 40]
+    assert np.all(big[1:] / big[:-1] <= 1.05 + 1 / 40)
+
+
+def test_train_reaches_an_easy_target_and_stops():
+    data = nets.load_digits(0)
+    run = scaling.train((64, 4, 10), data, "true", (1.0,), 2, target=2.0, cap=200, segment=50)
+    assert run.ran == 50 and np.all(run.steps >= 1) and np.all(run.steps <= 50) and run.initial_loss > 2.0
