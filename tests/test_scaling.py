@@ -170,3 +170,10 @@ def test_train_reaches_an_easy_target_and_stops():
     data = nets.load_digits(0)
     run = scaling.train((64, 4, 10), data, "true", (1.0,), 2, target=2.0, cap=200, segment=50)
     assert run.ran == 50 and np.all(run.steps >= 1) and np.all(run.steps <= 50) and run.initial_loss > 2.0
+
+
+def test_mnist1d_is_generated_locally_and_standardised():
+    data = scaling.load_mnist1d()
+    assert data.x_train.shape == (4000, 40) and data.x_test.shape == (1000, 40)
+    assert np.allclose(data.x_train.mean(axis=0), 0, atol=1e-12) and set(np.unique(data.y_train)) == set(range(10))
+    assert np.array_equal(scaling.load_mnist1d().x_train, data.x_train)  # seeded: the same every time
