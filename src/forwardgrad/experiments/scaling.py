@@ -273,9 +273,10 @@ def train(sizes, data, name, lrs, seeds, target, cap, batch_size=32, segment=500
     Seed $s$ fixes the initial network (LeCun normal, zero heads) and the minibatches, shared by
     every estimator and learning rate (common random numbers); the tangents come from a JAX key
     per (estimator seed, ``seed``). The full training cross-entropy is measured at
-    :func:`eval_steps`; the runs stop at ``cap`` steps, or as soon as the rate of :func:`tuned` has
-    every seed at or below ``target`` (a rate that has not reached its median by then is slower), so
-    a NaN of the tuned rate is a run censored at ``cap``.
+    :func:`eval_steps`; the runs stop at ``cap`` steps, or as soon as some learning rate has every
+    seed at or below ``target`` (no rate can then have a smaller median and be unknown). A NaN is a
+    run censored where the runs stopped (``ran``): at ``cap``, or earlier for a slow seed of the
+    tuned rate whose median was already known.
     """
     jax = load_jax()
     jnp = jax.numpy
@@ -313,8 +314,8 @@ def train(sizes, data, name, lrs, seeds, target, cap, batch_size=32, segment=500
         new = hit.any(axis=0)
         steps[new] = done + 1 + first[new]
         done += n
-        if np.isfinite(tuned(Run(lrs, steps.reshape(lrs.size, seeds), cap, done, 0.0))[1]).all():
-            break  # the tuned rate's median is final: a rate not yet at its median is slower
+        if np.isfinite(steps.reshape(lrs.size, seeds)).all(axis=1).any():
+            break  # no rate that has not reached its median yet can have a smaller one
     return Run(lrs, steps.reshape(lrs.size, seeds), int(cap), int(done), float(np.median(initial)))
 
 
