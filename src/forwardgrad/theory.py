@@ -538,3 +538,65 @@ def sgd_rate_constant(h, sigma, c, gradient="true"):
         raise ValueError(f"the O(1/t) constant needs 2 c mu > 1, got c = {c}, mu = {h.min()}")
     m = h.size if gradient == "forward" else 1.0
     return float(0.5 * np.sum(h * c**2 * m * sigma**2 / (2.0 * c * h - 1.0)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward gradients at scale: the step ratio of SGD and the variance of activity perturbation
+# ---------------------------------------------------------------------------------------------
+
+_LAW_SHIFT = {"rademacher": -1.0, "gaussian": 1.0}
+
+
+def _law_shift(law):
+    if law not in _LAW_SHIFT:
+        raise ValueError(f"law must be one of {', '.join(_LAW_SHIFT)}, got {law!r}")
+    return _LAW_SHIFT[law]
+
+
+def forward_step_ratio(p, law="rademacher", k=1):
+    r"""Steps of forward-gradient SGD over steps of true-gradient SGD, each at its optimal rate.
+
+    For an $L$-smooth $f$ and an unbiased estimate $\hat g$ of $g = \nabla f$, the descent lemma
+    gives $\mathbb E f(x - \eta\hat g) \le f(x) - \eta\lVert g\rVert^2 + \frac{L\eta^2}2\mathbb
+    E\lVert\hat g\rVert^2$, whose best rate $\eta^\star = \lVert g\rVert^2 / (L\,\mathbb
+    E\lVert\hat g\rVert^2)$ guarantees the decrease $\lVert g\rVert^4 / (2L\,\mathbb E\lVert\hat
+    g\rVert^2)$. The number of steps to a given loss therefore scales with $\mathbb E\lVert\hat
+    g\rVert^2 / \lVert g\rVert^2$, which by Property 5 (Belouze 2022) is
+    $1 + \frac{P + c}{k}$ for the mean of $k$ forward gradients in dimension $P$, with $c = -1$
+    for Rademacher tangents and $c = +1$ for Gaussian ones ($\mathbb E(g\cdot v)^2 v v^\top =
+    \lVert g\rVert^2 I + 2gg^\top - 2\,\mathrm{diag}(g^2)$ for Rademacher, without the last term
+    for Gaussian). The same ratio holds for minibatch SGD: a forward gradient of the minibatch
+    gradient $g_B$ has $\mathbb E\lVert\hat g\rVert^2 = (1 + \frac{P+c}{k})\,\mathbb E\lVert
+    g_B\rVert^2$. So the ratio grows linearly in $P$: exponent 1.
+    """
+    p = np.asarray(p, dtype=float)
+    if np.any(p < 1) or int(k) != k or k < 1:
+        raise ValueError("p must be at least 1 and k a positive integer")
+    return 1.0 + (p + _law_shift(law)) / k
+
+
+def activity_variance(act_grads, input_norms2, law="rademacher"):
+    r"""$\mathbb E\lVert\hat g - g\rVert^2$ of the activity-perturbed forward gradient of a network.
+
+    Ren, Kornblith, Liao & Hinton (2023), "Scaling Forward Gradient with Local Losses": every
+    example $i$ perturbs all its pre-activations $z_i = (z_{i,1}, \dots, z_{i,L})$ (dimension $U =
+    \sum_l n_l$) along its own tangent $u_i$; with $a_i = \nabla_{z_i}\mathcal L$ the estimate of
+    $\nabla_{z_i}\mathcal L$ is $(a_i\cdot u_i)u_i$, and layer $l$'s weights get
+    $\hat g_{W_l} = \sum_i h_{i,l-1}\otimes (a_i\cdot u_i)u_{i,l}$, its biases $\sum_i (a_i\cdot
+    u_i)u_{i,l}$. The covariance of $(a\cdot u)u$ is $\lVert a\rVert^2 I + aa^\top - 2\,\mathrm{diag}
+    (a^2)$ (Rademacher; Gaussian without the last term), the examples are independent, and the map
+    from $z$-gradients to weight gradients multiplies the squared norm of a layer-$l$ block by
+    $\lVert h_{i,l-1}\rVert^2 + 1$, so
+
+    $$\mathbb E\lVert\hat g - g\rVert^2 = \sum_i\sum_l (\lVert h_{i,l-1}\rVert^2 + 1)\,
+    (n_l\lVert a_i\rVert^2 + c\,\lVert a_{i,l}\rVert^2),$$
+
+    $c = -1$ (Rademacher) or $+1$ (Gaussian). ``act_grads``: per layer, $a_{i,l}$ of shape
+    ``(..., B, n_l)``; ``input_norms2``: per layer, $\lVert h_{i,l-1}\rVert^2$ of shape ``(..., B)``.
+    Returns ``(...)``.
+    """
+    c = _law_shift(law)
+    total_a2 = sum((a**2).sum(axis=-1) for a in act_grads)  # ||a_i||^2, (..., B)
+    terms = [(h2 + 1.0) * (a.shape[-1] * total_a2 + c * (a**2).sum(axis=-1))
+             for a, h2 in zip(act_grads, input_norms2)]
+    return sum(terms).sum(axis=-1)
