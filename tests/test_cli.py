@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -279,7 +280,10 @@ def _interruptible(tmp_path, jobs, output=subprocess.PIPE):
     argv = [exe, "bench", "--functions", "sphere,rosenbrock,ackley,griewank,zakharov,dixon_price", "--dims", "2,10,100",
             "--optimizers", "sgd,adam", "--gradients", "true,forward", "--starts", "5", "--repeats", "10",
             "--max-steps", "50000", "--out", str(tmp_path / "x.csv"), "--quiet", "--jobs", str(jobs)]
-    return subprocess.Popen(argv, start_new_session=True, stdout=output, stderr=output, text=True)
+    # A shell without job control starts background commands with SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: the child gets the default disposition, as from a terminal.
+    return subprocess.Popen(argv, start_new_session=True, stdout=output, stderr=output, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def test_ctrl_c_exits_130_and_keeps_the_finished_chunks(tmp_path):
